@@ -1,0 +1,5 @@
+"""Run movebook as `python -m movebook`."""
+
+from movebook.cli import main
+
+main()

@@ -1,0 +1,552 @@
+"""The validated shapes of what users write: profiles, the exercise library, movebook.yaml.
+
+Field types carry their own checks (ranges, known vocabulary ids), so one
+validation pass reports every problem at its exact location. Checks that need
+the project's vocabulary read it from the validation context (`Context`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
+
+from movebook.errors import describe, did_you_mean
+
+# Vocabulary kinds a field can refer to, and how error messages name them.
+KIND_NAMES = {
+    "finding": "a known finding",
+    "task": "a known goal task",
+    "precaution": "a known precaution",
+    "red_flag": "a known red flag",
+    "equipment": "known equipment",
+    "position": "a known position",
+    "direction": "a known directional preference",
+    "block": "a known session block",
+    "ritual": "a known ritual",
+    "exercise": "an exercise in the library",
+    "contraindication": "a known finding or precaution",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What validation checks ids against: the ids of each vocabulary kind.
+
+    A kind that is missing (its file failed to load) is not checked, so one
+    broken vocabulary file does not bury the report under follow-on errors.
+    """
+
+    ids: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    sided_findings: frozenset[str] = frozenset()
+
+
+def _context(info: ValidationInfo) -> Context | None:
+    context = info.context
+    return context if isinstance(context, Context) else None
+
+
+@dataclass(frozen=True)
+class Known:
+    """Annotated marker: the string must be an id of a vocabulary kind."""
+
+    kind: str
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.with_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["x-movebook-vocabulary"] = self.kind
+        return json_schema
+
+    def _check(self, value: str, info: ValidationInfo) -> str:
+        context = _context(info)
+        if context is None:
+            return value
+        if self.kind == "contraindication":
+            choices = context.ids.get("finding", frozenset()) | context.ids.get(
+                "precaution", frozenset()
+            )
+            checked = "finding" in context.ids and "precaution" in context.ids
+        else:
+            choices = context.ids.get(self.kind, frozenset())
+            checked = self.kind in context.ids
+        if checked and value not in choices:
+            raise PydanticCustomError(
+                "unknown_id",
+                "expected {expected}, got {got}{hint}",
+                {
+                    "expected": KIND_NAMES[self.kind],
+                    "got": describe(value),
+                    "hint": did_you_mean(value, choices),
+                },
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class Range:
+    """Annotated marker: a number from `low` to `high` (inclusive; `high` may be open)."""
+
+    low: float
+    high: float | None = None
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["minimum"] = self.low
+        if self.high is not None:
+            json_schema["maximum"] = self.high
+        return json_schema
+
+    def _check(self, value: float) -> float:
+        if value < self.low or (self.high is not None and value > self.high):
+            expected = (
+                f"{self.low:g} or more" if self.high is None else f"{self.low:g}-{self.high:g}"
+            )
+            raise PydanticCustomError(
+                "range", "expected {expected}, got {got}", {"expected": expected, "got": value}
+            )
+        return value
+
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+VOCAB_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _matching(pattern: re.Pattern[str], what: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and not pattern.match(value):
+            raise PydanticCustomError(
+                "pattern", "expected {what}, got {got}", {"what": what, "got": describe(value)}
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise PydanticCustomError(
+                "date", "expected a date as YYYY-MM-DD, got {got}", {"got": describe(value)}
+            )
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError(
+                "date", "expected a real calendar date, got {got}", {"got": describe(value)}
+            ) from None
+    if isinstance(value, dt.date):
+        return value
+    raise PydanticCustomError(
+        "date", "expected a date as YYYY-MM-DD, got {got}", {"got": describe(value)}
+    )
+
+
+Slug = Annotated[str, _matching(SLUG, "a safe id (lower-case letters, digits and single hyphens)")]
+VocabId = Annotated[str, _matching(VOCAB_ID, "an id of lower-case letters, digits and underscores")]
+Text = Annotated[str, Field(min_length=1)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date, json_schema_input_type=str)]
+Count = Annotated[int, Range(1)]
+Seconds = Annotated[int, Range(0)]
+Minutes = Annotated[int, Range(0)]
+Phase = Annotated[int, Range(1, 4)]
+Score10 = Annotated[int, Range(0, 10)]
+Percent = Annotated[float, Range(0, 100)]
+Tempo = Annotated[
+    str, _matching(re.compile(r"^\d+-\d+-\d+$"), "a tempo as lower-pause-lift seconds, like 3-1-3")
+]
+HexColour = Annotated[str, _matching(re.compile(r"^#[0-9a-fA-F]{6}$"), "a colour like #2f6f62")]
+Language = Annotated[
+    str, _matching(re.compile(r"^[a-z]{2,3}(?:[-_][A-Z]{2})?$"), "a language code like en or pt-BR")
+]
+
+FindingId = Annotated[str, Known("finding")]
+TaskId = Annotated[str, Known("task")]
+PrecautionId = Annotated[str, Known("precaution")]
+RedFlagId = Annotated[str, Known("red_flag")]
+EquipmentId = Annotated[str, Known("equipment")]
+PositionId = Annotated[str, Known("position")]
+DirectionId = Annotated[str, Known("direction")]
+BlockId = Annotated[str, Known("block")]
+RitualId = Annotated[str, Known("ritual")]
+ExerciseId = Annotated[str, Known("exercise")]
+ContraindicationId = Annotated[str, Known("contraindication")]
+SpineMovement = Literal["neutral", "flexion", "extension", "rotation", "side_bend", "side_glide"]
+Dimension = Literal["tempo", "load", "range", "support", "context"]
+Side = Literal["left", "right", "both"]
+CriterionMeasure = Literal[
+    "nprs",
+    "odi",
+    "psfs_mean",
+    "sitting_min",
+    "standing_min",
+    "walking_min",
+    "morning_stiffness_min",
+    "sleep_disturbed_nights",
+]
+
+
+class Strict(BaseModel):
+    """Base for every user-written shape: unknown keys are errors, types are not coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# --- profiles ---------------------------------------------------------------
+
+
+class Finding(Strict):
+    """One movement-signature finding, with a side where the finding has one."""
+
+    id: FindingId
+    side: Side | None = None
+
+    @field_validator("side")
+    @classmethod
+    def _side_only_when_sided(cls, side: Side | None, info: ValidationInfo) -> Side | None:
+        context = _context(info)
+        finding = info.data.get("id")
+        if side is not None and context and finding and finding not in context.sided_findings:
+            raise PydanticCustomError(
+                "unsided",
+                "expected no side ('{finding}' is not a sided finding), got {got}",
+                {"finding": finding, "got": describe(side)},
+            )
+        return side
+
+
+def _finding_from_id(value: Any) -> Any:
+    return {"id": value} if isinstance(value, str) else value
+
+
+FindingEntry = Annotated[
+    Finding, BeforeValidator(_finding_from_id, json_schema_input_type=FindingId | Finding)
+]
+
+
+class Signature(Strict):
+    """How this back distributes load, braces, compensates and fatigues."""
+
+    directional_preference: DirectionId = "none"
+    classification: str | None = None
+    findings: list[FindingEntry] = []
+
+
+class Tolerances(Strict):
+    sitting_min: Minutes | None = None
+    standing_min: Minutes | None = None
+    walking_min: Minutes | None = None
+    morning_stiffness_min: Minutes | None = None
+    sleep_disturbed_nights: Annotated[int, Range(0, 7)] | None = None
+
+
+class Measures(Strict):
+    """Outcome measures; any may be missing ("not measured yet")."""
+
+    nprs: Score10 | None = None
+    odi: Percent | None = None
+    psfs: dict[Text, Score10] = {}
+
+
+class Goal(Strict):
+    task: TaskId
+    label: str | None = None
+
+
+class DoseChange(Strict):
+    """A clinician's change to an exercise's dose: only the keys given change."""
+
+    sets: Count | None = None
+    reps: Count | None = None
+    hold_s: Count | None = None
+    tempo: Tempo | None = None
+    minutes: Count | None = None
+    rest_s: Seconds | None = None
+    per_day: Annotated[int, Range(1, 12)] | None = None
+    per_week: Annotated[int, Range(1, 21)] | None = None
+
+
+class Overrides(Strict):
+    include: list[ExerciseId] = []
+    exclude: list[ExerciseId] = []
+    dose: dict[ExerciseId, DoseChange] = {}
+    notes: dict[ExerciseId, Text] = {}
+
+
+class Assessment(Strict):
+    """One visit: the signature, tolerances, measures and goals on that date."""
+
+    date: IsoDate
+    phase: Phase
+    signature: Signature
+    tolerances: Tolerances = Tolerances()
+    measures: Measures = Measures()
+    goals: list[Goal] = []
+    notes: str = ""
+    overrides: Overrides = Overrides()
+
+
+class Profile(Strict):
+    """One patient, written by the clinician; assessments oldest first."""
+
+    id: Slug
+    name: Text
+    preferred_name: str | None = None
+    language: Language | None = None
+    clinician: str | None = None
+    equipment: list[EquipmentId] | None = None
+    precautions: list[PrecautionId] = []
+    red_flags: list[RedFlagId] = []
+    assessments: Annotated[list[Assessment], Field(min_length=1)]
+
+    @property
+    def latest(self) -> Assessment:
+        return self.assessments[-1]
+
+
+# --- the library -------------------------------------------------------------
+
+
+class FindingDef(Strict):
+    label: Text
+    sided: bool = False
+    patient: str | None = None
+
+
+class TaskDef(Strict):
+    label: Text
+
+
+class PrecautionDef(Strict):
+    label: Text
+    patient: str | None = None
+
+
+class RedFlagDef(Strict):
+    label: Text
+    patient: Text
+    action: Text
+
+
+class EquipmentDef(Strict):
+    label: Text
+    everyday: bool = False
+
+
+class PositionDef(Strict):
+    label: Text
+    floor: bool = False
+
+
+class DirectionDef(Strict):
+    label: Text
+    favours: list[SpineMovement] = []
+    avoids: list[SpineMovement] = []
+    avoid_until_phase: Phase | None = None
+
+
+class Block(Strict):
+    id: VocabId
+    name: Text
+    purpose: Text
+    rehearses_tasks: bool = False
+
+
+class Criterion(Strict):
+    """An exit criterion the patient can read, optionally checkable against measures."""
+
+    text: Text
+    measure: CriterionMeasure | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+
+    @model_validator(mode="after")
+    def _check_has_threshold(self) -> Criterion:
+        if self.measure and (self.at_least is None) == (self.at_most is None):
+            raise PydanticCustomError(
+                "criterion", "expected exactly one of at_least or at_most with a measure"
+            )
+        if not self.measure and (self.at_least is not None or self.at_most is not None):
+            raise PydanticCustomError("criterion", "expected a measure for at_least/at_most")
+        return self
+
+
+class PhaseDef(Strict):
+    number: Phase
+    name: Text
+    aim: Text
+    exit_criteria: list[Criterion] = []
+
+
+class Ritual(Strict):
+    id: VocabId
+    name: Text
+    when: Text
+    minutes: Count
+    purpose: Text
+
+
+class Dose(Strict):
+    """How much and how often, for one phase."""
+
+    sets: Count = 1
+    reps: Count | None = None
+    hold_s: Count | None = None
+    tempo: Tempo | None = None
+    minutes: Count | None = None
+    rest_s: Seconds = 0
+    per_day: Annotated[int, Range(1, 12)] | None = None
+    per_week: Annotated[int, Range(1, 21)] | None = None
+
+    @model_validator(mode="after")
+    def _check_complete(self) -> Dose:
+        if (self.per_day is None) == (self.per_week is None):
+            got = "both" if self.per_day is not None else "neither"
+            raise PydanticCustomError(
+                "dose", "expected exactly one of per_day or per_week, got {got}", {"got": got}
+            )
+        if self.reps is None and self.hold_s is None and self.minutes is None:
+            raise PydanticCustomError(
+                "dose", "expected at least one of reps, hold_s or minutes, got none"
+            )
+        return self
+
+
+class MicroStep(Strict):
+    dimension: Dimension
+    step: Text
+
+
+class ExerciseMeta(Strict):
+    """An exercise's front matter."""
+
+    title: Text
+    summary: Text
+    block: BlockId
+    phases: Annotated[list[Phase], Field(min_length=1)]
+    targets: list[FindingId] = []
+    tasks: list[TaskId] = []
+    spine: list[SpineMovement] = ["neutral"]
+    contraindications: list[ContraindicationId] = []
+    position: PositionId
+    equipment: list[EquipmentId] = []
+    unilateral: bool = False
+    rituals: list[RitualId] = []
+    dose: dict[Phase, Dose]
+    breathing: Text
+    regresses_to: ExerciseId | None = None
+    progresses_to: ExerciseId | None = None
+    micro_steps: list[MicroStep] = []
+
+
+class EducationMeta(Strict):
+    title: Text
+    summary: Text
+    order: int = 100
+
+
+# --- movebook.yaml -----------------------------------------------------------
+
+
+class Clinic(Strict):
+    name: Text
+    contact: str | None = None
+    logo: str | None = None
+    accent: HexColour = "#2f6f62"
+
+
+class Defaults(Strict):
+    language: Language = "en"
+    clinician: str | None = None
+    equipment: list[EquipmentId] = ["mat", "chair"]
+
+
+class SiteConfig(Strict):
+    private: bool = True
+    base_url: str | None = None
+
+
+class PdfConfig(Strict):
+    page_size: Literal["A4", "Letter"] = "A4"
+
+
+class Config(Strict):
+    """The project's movebook.yaml."""
+
+    clinic: Clinic
+    defaults: Defaults = Defaults()
+    site: SiteConfig = SiteConfig()
+    pdf: PdfConfig = PdfConfig()
+
+
+# --- validated, assembled project -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """An exercise: its id (the file stem), front matter and body sections."""
+
+    id: str
+    source: str
+    meta: ExerciseMeta
+    sections: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class EducationPage:
+    id: str
+    source: str
+    meta: EducationMeta
+    body: str
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    findings: Mapping[str, FindingDef]
+    tasks: Mapping[str, TaskDef]
+    precautions: Mapping[str, PrecautionDef]
+    red_flags: Mapping[str, RedFlagDef]
+    equipment: Mapping[str, EquipmentDef]
+    positions: Mapping[str, PositionDef]
+    directions: Mapping[str, DirectionDef]
+
+
+@dataclass(frozen=True)
+class Library:
+    """Everything in content/: vocabulary, blocks, phases, rituals, exercises, education."""
+
+    vocabulary: Vocabulary
+    blocks: tuple[Block, ...]
+    phases: tuple[PhaseDef, ...]
+    rituals: tuple[Ritual, ...]
+    exercises: Mapping[str, Exercise]
+    education: Mapping[str, EducationPage]

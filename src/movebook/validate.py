@@ -1,0 +1,532 @@
+"""Stage 2, validate: turn parsed sources into a Config, a Library and Profiles.
+
+Every problem is collected with its file and line; the caller aborts once.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from movebook.errors import Problem, describe, did_you_mean, field_path
+from movebook.load import RawProject, Source
+from movebook.model import (
+    SLUG,
+    Block,
+    Config,
+    Context,
+    DirectionDef,
+    EducationMeta,
+    EducationPage,
+    EquipmentDef,
+    Exercise,
+    ExerciseMeta,
+    FindingDef,
+    Library,
+    PhaseDef,
+    PositionDef,
+    PrecautionDef,
+    Profile,
+    RedFlagDef,
+    Ritual,
+    TaskDef,
+    Vocabulary,
+)
+
+T = TypeVar("T")
+
+EXERCISE_SECTIONS = ("Set-up", "The movement", "What you should feel", "Common faults", "Stop if")
+
+_TYPE_NAMES = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "date_type": "a date as YYYY-MM-DD",
+}
+
+
+@dataclass
+class Report:
+    """What validation found: the problems, and how many of each thing it read."""
+
+    problems: list[Problem] = field(default_factory=list)
+    profiles: int = 0
+    exercises: int = 0
+    education: int = 0
+
+
+def validate(source: Source, shape: Any, context: Context | None, report: Report) -> Any:
+    """Validate a source's data against a model or type; add problems to the report."""
+    report.problems.extend(source.problems)
+    if not source.ok:
+        return None
+    try:
+        return TypeAdapter(shape).validate_python(source.data, context=context)
+    except ValidationError as error:
+        report.problems.extend(_problems(source, error, shape))
+        return None
+
+
+def _problems(source: Source, error: ValidationError, shape: Any) -> Iterable[Problem]:
+    for detail in error.errors():
+        loc = tuple(part for part in detail["loc"] if part != "[key]")
+        kind = detail["type"]
+        got = describe(detail.get("input"))
+        if kind == "missing":
+            message = "expected a value (required), got nothing"
+        elif kind == "extra_forbidden":
+            allowed = _fields_at(shape, loc[:-1])
+            message = f"expected a known key, got {describe(loc[-1])}" + did_you_mean(
+                str(loc[-1]), allowed
+            )
+        elif kind in _TYPE_NAMES:
+            message = f"expected {_TYPE_NAMES[kind]}, got {got}"
+        elif kind == "literal_error":
+            expected = detail.get("ctx", {}).get("expected", "")
+            choices = re.findall(r"'([^']*)'", expected)
+            hint = (
+                did_you_mean(detail["input"], choices) if isinstance(detail["input"], str) else ""
+            )
+            message = f"expected one of {expected}, got {got}{hint}"
+        elif kind == "string_too_short":
+            message = f"expected text, got {got}"
+        elif kind == "too_short":
+            minimum = detail.get("ctx", {}).get("min_length", 1)
+            message = f"expected at least {minimum} entr{'y' if minimum == 1 else 'ies'}, got none"
+        elif kind in ("range", "unknown_id", "unsided", "date", "pattern", "dose", "criterion"):
+            message = detail["msg"]
+        else:
+            message = f"{detail['msg']}, got {got}"
+        yield source.problem(loc, field_path(loc, source.data), message)
+
+
+def _unwrap(shape: Any) -> Any:
+    while True:
+        origin = get_origin(shape)
+        if origin is Annotated:
+            shape = get_args(shape)[0]
+        elif origin in (Union, types.UnionType):
+            members = [arg for arg in get_args(shape) if arg is not type(None)]
+            if len(members) != 1:
+                return shape
+            shape = members[0]
+        else:
+            return shape
+
+
+def _fields_at(shape: Any, loc: Sequence[str | int]) -> list[str]:
+    """The keys a mapping at `loc` accepts, for a "did you mean"."""
+    for part in loc:
+        shape = _unwrap(shape)
+        if isinstance(shape, type) and issubclass(shape, BaseModel):
+            info = shape.model_fields.get(str(part))
+            if info is None:
+                return []
+            shape = info.annotation
+        elif get_origin(shape) in (list, dict, tuple):
+            shape = get_args(shape)[-1]
+        else:
+            return []
+    shape = _unwrap(shape)
+    if isinstance(shape, type) and issubclass(shape, BaseModel):
+        return list(shape.model_fields)
+    return []
+
+
+# --- the library -------------------------------------------------------------
+
+_VOCABULARY_SHAPES: dict[str, Any] = {
+    "finding": dict[str, FindingDef],
+    "task": dict[str, TaskDef],
+    "precaution": dict[str, PrecautionDef],
+    "red_flag": dict[str, RedFlagDef],
+    "equipment": dict[str, EquipmentDef],
+    "position": dict[str, PositionDef],
+    "direction": dict[str, DirectionDef],
+}
+
+
+def _stem(source: Source) -> str:
+    return PurePosixPath(source.path).stem
+
+
+def _raw_ids(source: Source, key: str | None = None) -> frozenset[str] | None:
+    """The ids a file declares, read from the raw data so a typo elsewhere in it
+    does not turn every reference to it into an error too."""
+    data = source.data
+    if key is None and isinstance(data, dict):
+        return frozenset(str(k) for k in data)
+    if key is not None and isinstance(data, list):
+        return frozenset(str(item[key]) for item in data if isinstance(item, dict) and key in item)
+    return None
+
+
+def build_context(raw: RawProject) -> Context:
+    ids: dict[str, frozenset[str]] = {}
+    for kind, source in raw.vocabulary.items():
+        found = _raw_ids(source)
+        if found is not None:
+            ids[kind] = found
+    for kind, source in (("block", raw.blocks), ("ritual", raw.rituals)):
+        found = _raw_ids(source, "id")
+        if found is not None:
+            ids[kind] = found
+    ids["exercise"] = frozenset(_stem(source) for source in raw.exercises)
+    findings = raw.vocabulary["finding"].data
+    sided = frozenset(
+        str(key)
+        for key, value in (findings.items() if isinstance(findings, dict) else ())
+        if isinstance(value, dict) and value.get("sided") is True
+    )
+    return Context(ids=ids, sided_findings=sided)
+
+
+def validate_library(raw: RawProject, context: Context, report: Report) -> Library | None:
+    vocabulary = {
+        kind: validate(source, _VOCABULARY_SHAPES[kind], context, report)
+        for kind, source in raw.vocabulary.items()
+    }
+    for source in raw.vocabulary.values():
+        if isinstance(source.data, dict):
+            _check_vocab_ids(source, report)
+    blocks = validate(raw.blocks, list[Block], context, report)
+    rituals = validate(raw.rituals, list[Ritual], context, report)
+    phases = validate(raw.phases, list[PhaseDef], context, report)
+    for source, items in ((raw.blocks, blocks), (raw.rituals, rituals)):
+        _check_unique(source, [item.id for item in items or ()], "id", report)
+    if phases is not None:
+        numbers = [phase.number for phase in phases]
+        if numbers != [1, 2, 3, 4]:
+            report.problems.append(
+                raw.phases.problem(
+                    (), "", f"expected phases numbered 1, 2, 3, 4 in order, got {numbers}"
+                )
+            )
+
+    positions: dict[str, PositionDef] = vocabulary["position"] or {}
+    task_blocks = {block.id for block in blocks or () if block.rehearses_tasks}
+    exercises = _validate_exercises(raw.exercises, context, positions, task_blocks, report)
+    education = _validate_education(raw.education, context, report)
+    report.exercises = len(raw.exercises)
+    report.education = len(raw.education)
+    if any(value is None for value in vocabulary.values()) or None in (blocks, rituals, phases):
+        return None
+    if exercises is None or education is None:
+        return None
+    return Library(
+        vocabulary=Vocabulary(
+            findings=vocabulary["finding"],
+            tasks=vocabulary["task"],
+            precautions=vocabulary["precaution"],
+            red_flags=vocabulary["red_flag"],
+            equipment=vocabulary["equipment"],
+            positions=vocabulary["position"],
+            directions=vocabulary["direction"],
+        ),
+        blocks=tuple(blocks),
+        phases=tuple(phases),
+        rituals=tuple(rituals),
+        exercises=exercises,
+        education=education,
+    )
+
+
+def _check_vocab_ids(source: Source, report: Report) -> None:
+    for key in source.data:
+        if not (isinstance(key, str) and re.fullmatch(r"[a-z][a-z0-9_]*", key)):
+            report.problems.append(
+                source.problem(
+                    (key,),
+                    str(key),
+                    "expected an id of lower-case letters, digits and underscores, "
+                    f"got {describe(key)}",
+                )
+            )
+
+
+def _check_unique(source: Source, ids: list[str], name: str, report: Report) -> None:
+    seen: set[str] = set()
+    for index, item_id in enumerate(ids):
+        if item_id in seen:
+            report.problems.append(
+                source.problem(
+                    (index, name),
+                    f"[{index}].{name}",
+                    f"expected a unique id, got {item_id!r} again",
+                )
+            )
+        seen.add(item_id)
+
+
+def _check_file_ids(sources: list[Source], what: str, report: Report) -> dict[str, Source]:
+    """Ids are file stems: safe slugs, unique across folders."""
+    first: dict[str, Source] = {}
+    for source in sources:
+        stem = _stem(source)
+        if not SLUG.match(stem):
+            report.problems.append(
+                Problem(
+                    source.path,
+                    1,
+                    "id",
+                    f"expected a file name of lower-case letters, digits and hyphens, got {stem!r}",
+                )
+            )
+        if stem in first:
+            report.problems.append(
+                Problem(
+                    source.path,
+                    1,
+                    "id",
+                    f"expected a unique {what} id, got {stem!r} again (also {first[stem].path})",
+                )
+            )
+        else:
+            first[stem] = source
+    return first
+
+
+def _validate_exercises(
+    sources: list[Source],
+    context: Context,
+    positions: dict[str, PositionDef],
+    task_blocks: set[str],
+    report: Report,
+) -> dict[str, Exercise] | None:
+    before = len(report.problems)
+    by_id = _check_file_ids(sources, "exercise", report)
+    exercises: dict[str, Exercise] = {}
+    for source in sources:
+        meta = validate(source, ExerciseMeta, context, report)
+        if meta is None:
+            continue
+        _check_exercise(source, meta, positions, task_blocks, report)
+        sections = _sections(source, EXERCISE_SECTIONS, report)
+        exercises.setdefault(_stem(source), Exercise(_stem(source), source.path, meta, sections))
+    for problem in _progression_cycles(exercises, by_id):
+        report.problems.append(problem)
+    if len(report.problems) > before:
+        return None
+    return dict(sorted(exercises.items()))
+
+
+def _check_exercise(
+    source: Source,
+    meta: ExerciseMeta,
+    positions: dict[str, PositionDef],
+    task_blocks: set[str],
+    report: Report,
+) -> None:
+    def problem(loc: tuple[str | int, ...], message: str) -> None:
+        report.problems.append(source.problem(loc, field_path(loc, source.data), message))
+
+    phases = sorted(set(meta.phases))
+    for phase in meta.dose:
+        if phase not in phases:
+            listed = ", ".join(map(str, phases))
+            problem(
+                ("dose", phase), f"expected one of the exercise's phases ({listed}), got {phase}"
+            )
+    if phases[0] not in meta.dose:
+        problem(("dose",), f"expected a dose for phase {phases[0]}, its first phase, got none")
+    position = positions.get(meta.position)
+    if position is not None and position.floor and "mat" not in meta.equipment:
+        problem(
+            ("equipment",), f"expected 'mat' for the floor position {meta.position!r}, got none"
+        )
+    if meta.block in task_blocks and not meta.tasks:
+        problem(("tasks",), f"expected at least one goal task for a {meta.block} drill, got none")
+    for name in ("regresses_to", "progresses_to"):
+        if getattr(meta, name) == _stem(source):
+            problem((name,), f"expected another exercise, got {_stem(source)!r} itself")
+
+
+def _sections(source: Source, required: Sequence[str], report: Report) -> dict[str, str]:
+    """Split a Markdown body at its `## ` headings; check they are the required ones, in order."""
+    found: list[tuple[str, int]] = []
+    sections: dict[str, str] = {}
+    current: str | None = None
+    lines: list[str] = []
+    for number, text in enumerate(source.body.splitlines(), start=source.body_line):
+        if text.startswith("## "):
+            if current is not None:
+                sections[current] = "\n".join(lines).strip()
+            current, lines = text[3:].strip(), []
+            found.append((current, number))
+        elif current is not None:
+            lines.append(text)
+    if current is not None:
+        sections[current] = "\n".join(lines).strip()
+
+    for heading, number in found:
+        if heading not in required:
+            report.problems.append(
+                Problem(
+                    source.path,
+                    number,
+                    "body",
+                    f"expected a section heading from {', '.join(required)}, got {heading!r}"
+                    + did_you_mean(heading, required),
+                )
+            )
+    headings = [heading for heading, _ in found if heading in required]
+    missing = [heading for heading in required if heading not in headings]
+    if missing:
+        report.problems.append(
+            Problem(
+                source.path,
+                source.body_line,
+                "body",
+                f"expected a '## {missing[0]}' section, got none",
+            )
+        )
+    elif headings != list(required):
+        report.problems.append(
+            Problem(
+                source.path,
+                source.body_line,
+                "body",
+                f"expected sections in the order {', '.join(required)}, got {', '.join(headings)}",
+            )
+        )
+    for heading, number in found:
+        if heading in required and not sections.get(heading):
+            report.problems.append(
+                Problem(
+                    source.path, number, "body", f"expected text under '## {heading}', got none"
+                )
+            )
+    return sections
+
+
+def _progression_cycles(
+    exercises: dict[str, Exercise], sources: dict[str, Source]
+) -> list[Problem]:
+    """Links say which exercise is harder; following them must never come back round."""
+    harder: dict[str, set[str]] = {name: set() for name in exercises}
+    for name, exercise in exercises.items():
+        if exercise.meta.progresses_to in harder:
+            harder[name].add(exercise.meta.progresses_to)
+        if exercise.meta.regresses_to in harder:
+            harder[exercise.meta.regresses_to].add(name)
+    problems: list[Problem] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    reported: set[frozenset[str]] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for nxt in sorted(harder[name]):
+            if state.get(nxt) == 1:
+                cycle = [*path[path.index(nxt) :], nxt]
+                members = frozenset(cycle)
+                if members not in reported and name != nxt:
+                    reported.add(members)
+                    problems.append(
+                        sources[cycle[0]].problem(
+                            ("progresses_to",),
+                            "progresses_to",
+                            "expected links that lead from easier to harder, got a cycle: "
+                            + " -> ".join(cycle),
+                        )
+                    )
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[name] = 2
+
+    for name in sorted(harder):
+        if name not in state:
+            visit(name, [name])
+    return problems
+
+
+def _validate_education(
+    sources: list[Source], context: Context, report: Report
+) -> dict[str, EducationPage] | None:
+    before = len(report.problems)
+    _check_file_ids(sources, "education page", report)
+    pages: dict[str, EducationPage] = {}
+    for source in sources:
+        meta = validate(source, EducationMeta, context, report)
+        if meta is None:
+            continue
+        if not source.body.strip():
+            report.problems.append(
+                Problem(source.path, source.body_line, "body", "expected text, got none")
+            )
+        pages.setdefault(
+            _stem(source), EducationPage(_stem(source), source.path, meta, source.body)
+        )
+    if len(report.problems) > before:
+        return None
+    return dict(sorted(pages.items(), key=lambda item: (item[1].meta.order, item[0])))
+
+
+# --- profiles and config -----------------------------------------------------
+
+
+def validate_profile(source: Source, context: Context, report: Report) -> Profile | None:
+    before = len(report.problems)
+    profile: Profile | None = validate(source, Profile, context, report)
+    if profile is None:
+        return None
+
+    def problem(loc: tuple[str | int, ...], message: str) -> None:
+        report.problems.append(source.problem(loc, field_path(loc, source.data), message))
+
+    stem = _stem(source)
+    if profile.id != stem:
+        problem(("id",), f"expected {stem!r} (the file name), got {profile.id!r}")
+    for index in range(1, len(profile.assessments)):
+        previous, current = profile.assessments[index - 1].date, profile.assessments[index].date
+        if current <= previous:
+            problem(
+                ("assessments", index, "date"),
+                f"expected a date after {previous.isoformat()} (the assessment before), "
+                f"got {current.isoformat()}",
+            )
+    for index, assessment in enumerate(profile.assessments):
+        seen: set[str] = set()
+        for number, finding in enumerate(assessment.signature.findings):
+            if finding.id in seen:
+                problem(
+                    ("assessments", index, "signature", "findings", number),
+                    f"expected each finding once, got {finding.id!r} again",
+                )
+            seen.add(finding.id)
+        overrides = assessment.overrides
+        for number, exercise in enumerate(overrides.include):
+            if exercise in overrides.exclude:
+                problem(
+                    ("assessments", index, "overrides", "include", number),
+                    f"expected an exercise not also excluded, got {exercise!r} in both",
+                )
+    return profile if len(report.problems) == before else None
+
+
+def validate_project(
+    raw: RawProject,
+) -> tuple[Config | None, Library | None, dict[str, Profile], Report]:
+    """Validate everything; return what validated and the report of problems."""
+    report = Report()
+    context = build_context(raw)
+    config: Config | None = validate(raw.config, Config, context, report)
+    library = validate_library(raw, context, report)
+    profiles: dict[str, Profile] = {}
+    for source in raw.profiles:
+        profile = validate_profile(source, context, report)
+        if profile is not None:
+            profiles[profile.id] = profile
+    report.profiles = len(raw.profiles)
+    report.problems.sort()
+    return config, library, profiles, report
