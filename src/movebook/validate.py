@@ -5,6 +5,7 @@ Every problem is collected with its file and line; the caller aborts once.
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 from collections.abc import Iterable, Sequence
@@ -72,10 +73,15 @@ def validate(source: Source, shape: Any, context: Context | None, report: Report
     if not source.ok:
         return None
     try:
-        return TypeAdapter(shape).validate_python(source.data, context=context)
+        return _adapter(shape).validate_python(source.data, context=context)
     except ValidationError as error:
         report.problems.extend(_problems(source, error, shape))
         return None
+
+
+@functools.cache
+def _adapter(shape: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(shape)
 
 
 def _problems(source: Source, error: ValidationError, shape: Any) -> Iterable[Problem]:
