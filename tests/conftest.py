@@ -50,6 +50,6 @@ def write(root: Path, rel: str, text: str | bytes) -> Path:
 
 
 def problems(root: Path, under: str = "") -> list[str]:
-    """Every problem `movebook check` reports, as printed, optionally only for files under a path."""
+    """Every problem `movebook check` reports, as printed; optionally only under a path."""
     _, report = check_project(root)
     return [str(problem) for problem in report.problems if problem.path.startswith(under)]

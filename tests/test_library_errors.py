@@ -55,10 +55,15 @@ def test_duplicate_exercise_id(project: Path) -> None:
 
 
 def test_unsafe_file_name(project: Path) -> None:
-    found = check(project, DEAD_BUG.replace("progresses_to: null", "progresses_to: null"),
-                  "content/exercises/stability/Dead Bug.md")
-    assert "content/exercises/stability/Dead Bug.md:1: id: expected a file name of lower-case " \
+    found = check(
+        project,
+        DEAD_BUG.replace("progresses_to: null", "progresses_to: null"),
+        "content/exercises/stability/Dead Bug.md",
+    )
+    assert (
+        "content/exercises/stability/Dead Bug.md:1: id: expected a file name of lower-case "
         "letters, digits and hyphens, got 'Dead Bug'" in found
+    )
 
 
 @pytest.mark.parametrize(
@@ -176,10 +181,14 @@ def test_bad_vocabulary_file(project: Path) -> None:
         path.read_text() + "Bad Id:\n  label: x\nnew_finding:\n  labl: y\n", encoding="utf-8"
     )
     found = problems(project)
-    assert "content/vocabulary/findings.yaml:62: Bad Id: expected an id of lower-case letters, " \
+    assert (
+        "content/vocabulary/findings.yaml:62: Bad Id: expected an id of lower-case letters, "
         "digits and underscores, got 'Bad Id'" in found
-    assert "content/vocabulary/findings.yaml:65: new_finding.labl: expected a known key, " \
+    )
+    assert (
+        "content/vocabulary/findings.yaml:65: new_finding.labl: expected a known key, "
         "got 'labl' (did you mean 'label'?)" in found
+    )
 
 
 def test_phases_must_be_one_to_four(project: Path) -> None:

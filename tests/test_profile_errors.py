@@ -57,7 +57,11 @@ def test_unknown_top_level_key(project: Path) -> None:
         ("phase: 1", "phase: '1'", "5: assessments[0].phase: expected a whole number, got '1'"),
         ("phase: 1", "phase: 1.5", "5: assessments[0].phase: expected a whole number, got 1.5"),
         ("name: Ana Silva", "name: [Ana]", "2: name: expected text, got a list"),
-        ("nprs: 6,", "nprs: six,", "11: assessments[0].measures.nprs: expected a whole number, got 'six'"),
+        (
+            "nprs: 6,",
+            "nprs: six,",
+            "11: assessments[0].measures.nprs: expected a whole number, got 'six'",
+        ),
         (
             "      findings:\n",
             "      findings: apical_breathing\n      old_findings:\n",

@@ -21,6 +21,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -174,7 +175,9 @@ def _iso_date(value: Any) -> Any:
 Slug = Annotated[str, _matching(SLUG, "a safe id (lower-case letters, digits and single hyphens)")]
 VocabId = Annotated[str, _matching(VOCAB_ID, "an id of lower-case letters, digits and underscores")]
 Text = Annotated[str, Field(min_length=1)]
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date, json_schema_input_type=str)]
+IsoDate = Annotated[
+    dt.date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})
+]
 Count = Annotated[int, Range(1)]
 Seconds = Annotated[int, Range(0)]
 Minutes = Annotated[int, Range(0)]

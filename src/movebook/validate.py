@@ -213,10 +213,13 @@ def validate_library(raw: RawProject, context: Context, report: Report) -> Libra
         _check_unique(source, [item.id for item in items or ()], "id", report)
     if phases is not None:
         numbers = [phase.number for phase in phases]
+        wrong = next((i for i, n in enumerate(numbers) if n != i + 1), len(numbers))
         if numbers != [1, 2, 3, 4]:
             report.problems.append(
                 raw.phases.problem(
-                    (), "", f"expected phases numbered 1, 2, 3, 4 in order, got {numbers}"
+                    (wrong, "number"),
+                    "",
+                    f"expected phases numbered 1, 2, 3, 4 in order, got {numbers}",
                 )
             )
 
