@@ -8,10 +8,13 @@ from typing import Any, TypeVar
 
 import click
 
-from movebook.load import load_project_sources
-from movebook.project import NotAProject, check_project, find_root
+from movebook.errors import ProjectError, did_you_mean
+from movebook.load import PROFILES_DIR, load_project_sources
+from movebook.plan import build_plan
+from movebook.project import NotAProject, Project, check_project, find_root, load_project
 from movebook.schema import SCHEMA_FILE, render_schema
 from movebook.validate import build_context
+from movebook.views import plan_json_text, plan_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +34,16 @@ def _root(project_dir: Path | None) -> Path:
         return find_root(project_dir or Path.cwd())
     except NotAProject as error:
         raise click.ClickException(str(error)) from None
+
+
+def _load(project_dir: Path | None) -> Project:
+    """The validated project, or every problem on stderr and exit 1."""
+    try:
+        return load_project(_root(project_dir))
+    except ProjectError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1) from None
 
 
 def _plural(count: int, word: str) -> str:
@@ -77,3 +90,20 @@ def schema(project_dir: Path | None, output: Path | None) -> None:
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(target)
     click.echo(f"wrote {target}")
+
+
+@main.command()
+@_project_option
+@click.argument("profile_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def plan(project_dir: Path | None, profile_id: str, as_json: bool) -> None:
+    """Show the exercise plan for one patient's latest assessment."""
+    project = _load(project_dir)
+    profile = project.profiles.get(profile_id)
+    if profile is None:
+        raise click.ClickException(
+            f"no profile {profile_id!r} in {project.root / PROFILES_DIR}"
+            + did_you_mean(profile_id, project.profiles)
+        )
+    result = build_plan(profile, project.library, project.config.defaults.equipment)
+    click.echo(plan_json_text(result) if as_json else plan_text(result, project.library), nl=False)

@@ -11,7 +11,7 @@ import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -39,8 +39,7 @@ from movebook.model import (
     TaskDef,
     Vocabulary,
 )
-
-T = TypeVar("T")
+from movebook.plan import patient_of, why_not
 
 EXERCISE_SECTIONS = ("Set-up", "The movement", "What you should feel", "Common faults", "Stop if")
 
@@ -523,6 +522,32 @@ def validate_profile(source: Source, context: Context, report: Report) -> Profil
     return profile if len(report.problems) == before else None
 
 
+def _check_includes(
+    source: Source,
+    profile: Profile,
+    library: Library,
+    default_equipment: Sequence[str],
+    report: Report,
+) -> None:
+    """A clinician's `include` never beats a contraindication, the phase, or a red flag."""
+    last = len(profile.assessments) - 1
+    for index, assessment in enumerate(profile.assessments):
+        patient = patient_of(profile, library, default_equipment, at=index)
+        for number, name in enumerate(assessment.overrides.include):
+            loc = ("assessments", index, "overrides", "include", number)
+            why = why_not(library.exercises[name], patient, library)
+            if index == last and profile.red_flags and not why:
+                why = "red flags block the exercise plan"
+            if why:
+                report.problems.append(
+                    source.problem(
+                        loc,
+                        field_path(loc, source.data),
+                        f"expected an exercise this patient may do, got {name!r}: {why}",
+                    )
+                )
+
+
 def validate_project(
     raw: RawProject,
 ) -> tuple[Config | None, Library | None, dict[str, Profile], Report]:
@@ -537,5 +562,10 @@ def validate_project(
         if profile is not None:
             profiles[profile.id] = profile
     report.profiles = len(raw.profiles)
+    if library is not None and config is not None:
+        for source in raw.profiles:
+            profile = profiles.get(_stem(source))
+            if profile is not None:
+                _check_includes(source, profile, library, config.defaults.equipment, report)
     report.problems.sort()
     return config, library, profiles, report

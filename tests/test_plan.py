@@ -1,0 +1,272 @@
+"""The planning engine: examples a physiotherapist would recognise, and invariants over
+generated profiles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import GOOD_PROFILE, REPO, problems, write
+from movebook.cli import main
+from movebook.model import Profile
+from movebook.plan import Plan, build_plan, patient_of, why_not
+from movebook.project import load_project
+from movebook.views import plan_json_text
+
+PROJECT = load_project(REPO)
+LIBRARY = PROJECT.library
+VOCABULARY = LIBRARY.vocabulary
+DEFAULTS = PROJECT.config.defaults.equipment
+
+
+def plan_for(profile: Profile) -> Plan:
+    return build_plan(profile, LIBRARY, DEFAULTS)
+
+
+def main_session(plan: Plan) -> list[str]:
+    return [p.id for p in plan.sessions[0].exercises]
+
+
+def all_ids(plan: Plan) -> set[str]:
+    return {p.id for p in plan.exercises()}
+
+
+# --- the bundled patients ----------------------------------------------------
+
+
+@pytest.mark.parametrize("profile_id", sorted(PROJECT.profiles))
+def test_plan_command_works_for_every_bundled_profile(profile_id: str) -> None:
+    result = CliRunner().invoke(main, ["plan", profile_id, "--project", str(REPO)])
+    assert result.exit_code == 0, result.output
+    as_json = CliRunner().invoke(main, ["plan", profile_id, "--json", "--project", str(REPO)])
+    data = json.loads(as_json.output)
+    assert data["profile"] == profile_id
+    for key in ("assessment_date", "phase", "red_flags", "sessions", "phases"):
+        assert key in data
+    assert "unaddressed_findings" in data and "unaddressed_goals" in data
+    for session in data["sessions"]:
+        assert {"name", "minutes", "exercises"} <= set(session)
+        for exercise in session["exercises"]:
+            assert {
+                "id",
+                "title",
+                "block",
+                "phases",
+                "targets",
+                "tasks",
+                "contraindications",
+                "equipment",
+                "dose",
+                "progresses_to",
+                "regresses_to",
+            } <= set(exercise)
+    if data["phases"]:
+        assert [p["number"] for p in data["phases"]] == [1, 2, 3, 4]
+        assert all({"name", "aim", "exit_criteria"} <= set(p) for p in data["phases"])
+
+
+def test_bundled_profiles_have_most_findings_addressed_and_every_goal_rehearsed() -> None:
+    wanted = addressed = 0
+    for profile in PROJECT.profiles.values():
+        plan = plan_for(profile)
+        if plan.blocked:
+            continue
+        findings = {f.id for f in profile.latest.signature.findings}
+        wanted += len(findings)
+        addressed += len(findings) - len(plan.unaddressed_findings)
+        assert plan.unaddressed_goals == (), profile.id
+    assert addressed / wanted >= 0.9
+
+
+def test_extension_intolerant_patient_gets_no_prone_press_ups() -> None:
+    intolerant = [
+        p
+        for p in PROJECT.profiles.values()
+        if any(f.id == "extension_intolerance" for f in p.latest.signature.findings)
+        and not p.red_flags
+    ]
+    assert intolerant
+    for profile in intolerant:
+        ids = all_ids(plan_for(profile))
+        assert not ids & {"prone-press-up", "prone-on-elbows", "standing-back-extension"}
+
+
+def test_chair_only_patient_gets_no_floor_work() -> None:
+    profile = PROJECT.profiles["aurelio-bianchi"]
+    assert profile.equipment == ["chair"]
+    plan = plan_for(profile)
+    for planned in plan.exercises():
+        assert not VOCABULARY.positions[planned.exercise.meta.position].floor, planned.id
+
+
+def test_extension_preference_is_favoured_and_flexion_kept_out_early() -> None:
+    profile = PROJECT.profiles["amara-okonkwo"]
+    assert profile.latest.signature.directional_preference == "extension"
+    assert profile.latest.phase < 3
+    plan = plan_for(profile)
+    ids = all_ids(plan)
+    assert ids & {"prone-on-elbows", "prone-press-up", "standing-back-extension"}
+    assert not ids & {"knee-to-chest", "seated-forward-bend", "supported-childs-pose"}
+
+
+def test_red_flag_blocks_the_plan() -> None:
+    plan = plan_for(PROJECT.profiles["declan-obrien"])
+    assert plan.blocked
+    assert plan.sessions == ()
+    assert [name for name, _ in plan.red_flags] == ["cauda_equina_signs"]
+
+
+def test_painful_transitions_are_taught() -> None:
+    for profile in PROJECT.profiles.values():
+        findings = {f.id for f in profile.latest.signature.findings}
+        if "painful_transitions" in findings and not profile.red_flags:
+            ids = all_ids(plan_for(profile))
+            assert ids & {"log-roll-out-of-bed", "sit-to-stand", "floor-transfer"}, profile.id
+
+
+def test_rituals_are_sized_like_rituals() -> None:
+    plan = plan_for(PROJECT.profiles["maria-lopez"])
+    minutes = {s.id: s.minutes for s in plan.sessions}
+    assert 4 <= minutes["morning"] <= 10
+    assert 3 <= minutes["evening"] <= 8
+
+
+def test_same_input_same_bytes() -> None:
+    profile = PROJECT.profiles["maria-lopez"]
+    assert plan_json_text(plan_for(profile)) == plan_json_text(plan_for(profile))
+
+
+def test_later_phases_continue_today_s_exercises() -> None:
+    plan = plan_for(PROJECT.profiles["kwame-mensah"])
+    later = {s.number: s.exercises for s in plan.phases}
+    assert later[2], "phase 2 previews where the exercises go"
+
+
+# --- clinician overrides -----------------------------------------------------
+
+
+def test_include_that_is_contraindicated_is_an_error(project: Path) -> None:
+    text = (
+        GOOD_PROFILE.replace(
+            "- apical_breathing", "- apical_breathing\n        - extension_intolerance"
+        )
+        + "    overrides: {include: [prone-press-up]}\n"
+    )
+    write(project, "profiles/ana-silva.yaml", text)
+    assert problems(project) == [
+        "profiles/ana-silva.yaml:15: assessments[0].overrides.include[0]: expected an exercise "
+        "this patient may do, got 'prone-press-up': it is contraindicated by extension_intolerance"
+    ]
+
+
+def test_include_under_a_red_flag_is_an_error(project: Path) -> None:
+    text = GOOD_PROFILE.replace("name: Ana Silva\n", "name: Ana Silva\nred_flags: [fever]\n")
+    write(project, "profiles/ana-silva.yaml", text + "    overrides: {include: [wall-slides]}\n")
+    assert problems(project) == [
+        "profiles/ana-silva.yaml:15: assessments[0].overrides.include[0]: expected an exercise "
+        "this patient may do, got 'wall-slides': red flags block the exercise plan"
+    ]
+
+
+def test_exclude_and_dose_overrides_apply(project: Path) -> None:
+    overrides = (
+        "    overrides: {exclude: [seated-belly-breathing], dose: {wall-slides: {sets: 3}}}\n"
+    )
+    write(project, "profiles/ana-silva.yaml", GOOD_PROFILE + overrides)
+    loaded = load_project(project)
+    plan = build_plan(loaded.profiles["ana-silva"], loaded.library, DEFAULTS)
+    assert "seated-belly-breathing" not in all_ids(plan)
+    slides = [p for p in plan.exercises() if p.id == "wall-slides"]
+    assert slides and slides[0].dose.sets == 3
+    assert "set by your clinician" in slides[0].dose.adjustments
+
+
+def test_static_hold_intolerance_shortens_holds() -> None:
+    base = PROJECT.profiles["astrid-lindqvist"]
+    plan = plan_for(base)
+    for planned in plan.exercises():
+        library_dose = planned.exercise.meta.dose
+        if "static_hold_intolerance" in {f.id for f in base.latest.signature.findings}:
+            longest = max((d.hold_s or 0) for d in library_dose.values())
+            assert (planned.dose.hold_s or 0) <= max(3, longest)
+
+
+# --- invariants over generated profiles ---------------------------------------
+
+SIDED = sorted(n for n, f in VOCABULARY.findings.items() if f.sided)
+UNSIDED = sorted(n for n, f in VOCABULARY.findings.items() if not f.sided)
+OPTIONAL_EQUIPMENT = sorted(n for n, e in VOCABULARY.equipment.items() if not e.everyday)
+
+
+@st.composite
+def profiles(draw: st.DrawFn) -> Profile:
+    findings: list[object] = draw(st.lists(st.sampled_from(UNSIDED), unique=True, max_size=6))
+    for name in draw(st.lists(st.sampled_from(SIDED), unique=True, max_size=3)):
+        findings.append({"id": name, "side": draw(st.sampled_from(["left", "right", "both"]))})
+    tasks = draw(st.lists(st.sampled_from(sorted(VOCABULARY.tasks)), unique=True, max_size=4))
+    data = {
+        "id": "generated",
+        "name": "Test Patient",
+        "equipment": draw(st.lists(st.sampled_from(OPTIONAL_EQUIPMENT), unique=True)),
+        "precautions": draw(
+            st.lists(st.sampled_from(sorted(VOCABULARY.precautions)), unique=True, max_size=2)
+        ),
+        "red_flags": draw(
+            st.lists(st.sampled_from(sorted(VOCABULARY.red_flags)), max_size=1)
+            if draw(st.integers(0, 9)) == 0
+            else st.just([])
+        ),
+        "assessments": [
+            {
+                "date": "2026-09-02",
+                "phase": draw(st.integers(1, 4)),
+                "signature": {
+                    "directional_preference": draw(st.sampled_from(sorted(VOCABULARY.directions))),
+                    "findings": findings,
+                },
+                "tolerances": {"sitting_min": draw(st.integers(0, 240))},
+                "goals": [{"task": task} for task in tasks],
+            }
+        ],
+    }
+    return Profile.model_validate(data)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(profiles())
+def test_plan_invariants(profile: Profile) -> None:
+    plan = plan_for(profile)
+    if profile.red_flags:
+        assert plan.blocked and plan.sessions == () and plan.phases == ()
+        return
+    patient = patient_of(profile, LIBRARY, DEFAULTS)
+    order = {block.id: index for index, block in enumerate(LIBRARY.blocks)}
+    for session in plan.sessions:
+        blocks = [order[p.exercise.meta.block] for p in session.exercises]
+        assert blocks == sorted(blocks), f"{session.id} out of block order"
+        for planned in session.exercises:
+            # never contraindicated, out of phase, missing equipment or against the preference
+            assert why_not(planned.exercise, patient, LIBRARY) == "", planned.id
+    assert 4 <= len(plan.sessions[0].exercises) <= 6
+    served_findings = {t for p in plan.exercises() for t in p.exercise.meta.targets}
+    for finding in patient.findings:
+        reported = {name for name, _ in plan.unaddressed_findings}
+        assert (finding in served_findings) != (finding in reported), finding
+    served_tasks = {t for p in plan.exercises() for t in p.exercise.meta.tasks}
+    for task in patient.tasks:
+        reported = {name for name, _ in plan.unaddressed_goals}
+        assert (task in served_tasks) != (task in reported), task
+    assert [step.number for step in plan.phases] == [1, 2, 3, 4]
+    assert plan_json_text(plan) == plan_json_text(plan_for(profile))
+
+
+def test_unknown_profile_id_in_plan_command() -> None:
+    result = CliRunner().invoke(main, ["plan", "maria-lopes", "--project", str(REPO)])
+    assert result.exit_code == 1
+    assert "no profile 'maria-lopes'" in result.output
+    assert "(did you mean 'maria-lopez'?)" in result.output
