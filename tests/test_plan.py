@@ -4,6 +4,7 @@ generated profiles."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from conftest import GOOD_PROFILE, REPO, problems, write
 from movebook.cli import main
 from movebook.model import Profile
-from movebook.plan import Plan, build_plan, patient_of, why_not
+from movebook.plan import Plan, build_plan, patient_of, plan_dose, why_not
 from movebook.project import load_project
 from movebook.views import plan_json_text
 
@@ -186,14 +187,43 @@ def test_exclude_and_dose_overrides_apply(project: Path) -> None:
     assert "set by your clinician" in slides[0].dose.adjustments
 
 
-def test_static_hold_intolerance_shortens_holds() -> None:
-    base = PROJECT.profiles["astrid-lindqvist"]
-    plan = plan_for(base)
-    for planned in plan.exercises():
-        library_dose = planned.exercise.meta.dose
-        if "static_hold_intolerance" in {f.id for f in base.latest.signature.findings}:
-            longest = max((d.hold_s or 0) for d in library_dose.values())
-            assert (planned.dose.hold_s or 0) <= max(3, longest)
+def _patient(findings: list[str], phase: int = 2) -> Profile:
+    return Profile.model_validate(
+        {
+            "id": "p",
+            "name": "P",
+            "assessments": [
+                {"date": "2026-09-02", "phase": phase, "signature": {"findings": findings}}
+            ],
+        }
+    )
+
+
+def test_static_hold_intolerance_gives_shorter_holds_and_more_reps() -> None:
+    side_plank = LIBRARY.exercises["side-plank-from-knees"]
+    plain = plan_dose(side_plank, patient_of(_patient([]), LIBRARY, DEFAULTS))
+    intolerant = plan_dose(
+        side_plank, patient_of(_patient(["static_hold_intolerance"]), LIBRARY, DEFAULTS)
+    )
+    assert plain.hold_s and intolerant.hold_s and intolerant.hold_s < plain.hold_s
+    assert (intolerant.reps or 0) > (plain.reps or 0)
+    assert intolerant.adjustments
+
+
+def test_fear_of_movement_gives_a_gentle_start() -> None:
+    bridge = LIBRARY.exercises["glute-bridge"]
+    calm = plan_dose(bridge, patient_of(_patient([], phase=2), LIBRARY, DEFAULTS))
+    wary = plan_dose(bridge, patient_of(_patient(["fear_of_movement"], phase=2), LIBRARY, DEFAULTS))
+    assert calm.start is None
+    assert wary.start and wary.start.startswith("For the first week, start with 1 set")
+
+
+def test_listed_findings_are_fed_more_than_once_across_the_day() -> None:
+    profile = PROJECT.profiles["maria-lopez"]
+    plan = plan_for(profile)
+    fed = Counter(t for s in plan.sessions for p in s.exercises for t in p.addresses)
+    findings = [f.id for f in profile.latest.signature.findings]
+    assert sum(1 for f in findings if fed[f] >= 2) >= len(findings) / 2
 
 
 # --- invariants over generated profiles ---------------------------------------

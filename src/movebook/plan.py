@@ -12,7 +12,6 @@ from movebook.model import (
     Dose,
     Exercise,
     Library,
-    MicroStep,
     Profile,
     RedFlagDef,
     Ritual,
@@ -648,9 +647,3 @@ def _unaddressed(
             why = "no exercise for it suits this patient now: " + "; ".join(reasons)
         missing.append((name, why))
     return tuple(missing)
-
-
-def ladder(exercise: Exercise, library: Library) -> tuple[tuple[MicroStep, ...], str | None]:
-    """The micro-steps up, and the easier exercise to step back to on a bad day."""
-    back = exercise.meta.regresses_to
-    return tuple(exercise.meta.micro_steps), (library.exercises[back].meta.title if back else None)
