@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -139,11 +140,11 @@ class Patient:
     def phase(self) -> int:
         return self.assessment.phase
 
-    @property
+    @functools.cached_property
     def findings(self) -> dict[str, str | None]:
         return {f.id: f.side for f in self.assessment.signature.findings}
 
-    @property
+    @functools.cached_property
     def tasks(self) -> list[str]:
         return list(dict.fromkeys(goal.task for goal in self.assessment.goals))
 
@@ -261,10 +262,7 @@ def _score(
     fed_findings = sum(1 for t in meta.targets if cover.findings.get(t, -1) > 0)
     new_tasks = sum(1 for t in meta.tasks if cover.tasks.get(t) == 0)
     fed_tasks = sum(1 for t in meta.tasks if cover.tasks.get(t, -1) > 0)
-    direction = library.vocabulary.directions.get(
-        patient.assessment.signature.directional_preference
-    )
-    favoured = 1 if direction and set(direction.favours) & set(meta.spine) else 0
+    favoured = 1 if _favoured(exercise, patient, library) else 0
     # Prefer the version made for this phase: in phase 3 a goblet squat over a chair squat.
     fit = -abs(min(meta.phases) - patient.phase)
     return (new_findings * 3 + new_tasks * 3 + favoured * 2 + fed_findings + fed_tasks, fit)
@@ -279,15 +277,18 @@ def _best(
     return ranked[0] if ranked else None
 
 
+def _favoured(exercise: Exercise, patient: Patient, library: Library) -> bool:
+    """Does the exercise move the way this patient's directional preference eases?"""
+    preference = patient.assessment.signature.directional_preference
+    direction = library.vocabulary.directions.get(preference)
+    return bool(direction and set(direction.favours) & set(exercise.meta.spine))
+
+
 def _relevant(exercise: Exercise, patient: Patient, library: Library) -> bool:
-    direction = library.vocabulary.directions.get(
-        patient.assessment.signature.directional_preference
-    )
-    favoured = bool(direction and set(direction.favours) & set(exercise.meta.spine))
     return (
         bool(set(exercise.meta.targets) & set(patient.findings))
         or bool(set(exercise.meta.tasks) & set(patient.tasks))
-        or favoured
+        or _favoured(exercise, patient, library)
     )
 
 
@@ -320,9 +321,7 @@ def _block_order(library: Library) -> dict[str, int]:
     return {block.id: index for index, block in enumerate(library.blocks)}
 
 
-def build_plan(
-    profile: Profile, library: Library, default_equipment: Sequence[str] = ("mat", "chair")
-) -> Plan:
+def build_plan(profile: Profile, library: Library, default_equipment: Sequence[str]) -> Plan:
     """The plan for the profile's latest assessment."""
     patient = patient_of(profile, library, default_equipment)
     assessment = patient.assessment
@@ -375,12 +374,12 @@ def build_plan(
         sessions=tuple(sessions),
         phases=_phases(library, patient, [library.exercises[i] for i in _ordered(chosen, main)]),
         unaddressed_findings=_unaddressed(
-            patient.findings, cover.findings, "finding", eligible, library, patient
+            patient.findings, cover.findings, "finding", library, patient
         ),
         unaddressed_goals=_unaddressed(
-            dict.fromkeys(patient.tasks), cover.tasks, "task", eligible, library, patient
+            dict.fromkeys(patient.tasks), cover.tasks, "task", library, patient
         ),
-        weekly_rhythm=_weekly_rhythm(sessions, patient.phase),
+        weekly_rhythm=_weekly_rhythm(sessions),
     )
 
 
@@ -558,9 +557,7 @@ _SPREAD = {
 }
 
 
-def _weekly_rhythm(
-    sessions: Sequence[Session], phase: int
-) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _weekly_rhythm(sessions: Sequence[Session]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Which sessions fall on which day: main sessions spread out, practice between them."""
     days: list[list[str]] = [[] for _ in _DAYS]
     main_days: tuple[int, ...] = ()
@@ -626,7 +623,6 @@ def _unaddressed(
     wanted: Mapping[str, object],
     cover: Mapping[str, int],
     kind: str,
-    eligible: list[Exercise],
     library: Library,
     patient: Patient,
 ) -> tuple[tuple[str, str], ...]:
@@ -643,7 +639,16 @@ def _unaddressed(
         if not serving:
             why = "the library has no exercise for it"
         else:
-            reasons = sorted({why_not(e, patient, library) or "not chosen" for e in serving})
+            excluded = set(patient.assessment.overrides.exclude)
+            reasons = sorted(
+                {
+                    why_not(e, patient, library)
+                    or (
+                        f"{e.id} is excluded by the clinician" if e.id in excluded else "not chosen"
+                    )
+                    for e in serving
+                }
+            )
             why = "no exercise for it suits this patient now: " + "; ".join(reasons)
         missing.append((name, why))
     return tuple(missing)
