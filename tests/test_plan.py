@@ -184,7 +184,7 @@ def test_exclude_and_dose_overrides_apply(project: Path) -> None:
     assert "seated-belly-breathing" not in all_ids(plan)
     slides = [p for p in plan.exercises() if p.id == "wall-slides"]
     assert slides and slides[0].dose.sets == 3
-    assert "set by your clinician" in slides[0].dose.adjustments
+    assert "clinician" in slides[0].dose.adjustments
 
 
 def _patient(findings: list[str], phase: int = 2) -> Profile:
@@ -214,8 +214,8 @@ def test_fear_of_movement_gives_a_gentle_start() -> None:
     bridge = LIBRARY.exercises["glute-bridge"]
     calm = plan_dose(bridge, patient_of(_patient([], phase=2), LIBRARY, DEFAULTS))
     wary = plan_dose(bridge, patient_of(_patient(["fear_of_movement"], phase=2), LIBRARY, DEFAULTS))
-    assert calm.start is None
-    assert wary.start and wary.start.startswith("For the first week, start with 1 set")
+    assert not calm.gentle_start
+    assert wary.gentle_start
 
 
 def test_listed_findings_are_fed_more_than_once_across_the_day() -> None:

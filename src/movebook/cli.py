@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from movebook import publish
 from movebook.errors import ProjectError, did_you_mean
 from movebook.load import PROFILES_DIR, load_project_sources
 from movebook.plan import build_plan
 from movebook.project import NotAProject, Project, check_project, find_root, load_project
+from movebook.publish import Outcome
 from movebook.schema import SCHEMA_FILE, render_schema
+from movebook.site import SecretError
 from movebook.validate import build_context
 from movebook.views import plan_json_text, plan_text
 
@@ -107,3 +113,63 @@ def plan(project_dir: Path | None, profile_id: str, as_json: bool) -> None:
         )
     result = build_plan(profile, project.library, project.config.defaults.equipment)
     click.echo(plan_json_text(result) if as_json else plan_text(result, project.library), nl=False)
+
+
+@main.command()
+@_project_option
+@click.argument("profile_ids", nargs=-1, metavar="[ID]...")
+@click.option("--no-pdf", is_flag=True, help="Skip the PDF handouts (faster while editing).")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="the number of CPUs",
+    help="How many booklets to render at once.",
+)
+def build(project_dir: Path | None, profile_ids: tuple[str, ...], no_pdf: bool, jobs: int) -> None:
+    """Render web booklets and PDF handouts for every profile (or the named ones) into output/."""
+    root = _root(project_dir)
+    started = time.monotonic()
+    bar: Any = None
+
+    def on_start(total: int) -> None:
+        nonlocal bar
+        bar = click.progressbar(length=total, label="Building booklets", file=sys.stderr)
+        bar.__enter__()
+
+    def on_done(outcome: Outcome) -> None:
+        bar.update(1)
+
+    try:
+        result = publish.build(
+            root, profile_ids, pdf=not no_pdf, jobs=jobs, on_start=on_start, on_done=on_done
+        )
+    except ProjectError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1) from None
+    except SecretError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if result.secret is not None and result.secret.created:
+        click.echo(
+            f"Created the site secret in {result.secret.origin} (keep it private and backed up: "
+            "every patient's link depends on it).",
+            err=True,
+        )
+    for outcome in result.failed:
+        for line in outcome.problems:
+            click.echo(line, err=True)
+    built = len(result.outcomes) - len(result.failed)
+    pdfs = sum(1 for outcome in result.outcomes if outcome.pdf is not None)
+    summary = f"{_plural(built, 'booklet')} built"
+    if not no_pdf:
+        summary += f" with {_plural(pdfs, 'PDF')}"
+    if result.failed:
+        summary += f", {len(result.failed)} failed"
+    click.echo(f"{summary} in {time.monotonic() - started:.1f} s: {root / publish.OUTPUT_DIR}")
+    if result.failed:
+        raise SystemExit(1)

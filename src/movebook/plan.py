@@ -22,7 +22,6 @@ MAIN_SESSION_MIN = 4
 MAIN_SESSION_MAX = 6
 SECONDS_PER_REP = 4  # a rep with no tempo given: about four unhurried seconds
 SECONDS_BETWEEN_EXERCISES = 20
-STOP_RULE = "Ask yourself: how many can I do perfectly? Stop the set before your form slips."
 
 
 @dataclass(frozen=True)
@@ -38,8 +37,9 @@ class PlannedDose:
     per_day: int | None
     per_week: int | None
     per_side: bool
-    start: str | None = None  # a gentler way in for the first week
-    adjustments: tuple[str, ...] = ()
+    start_reps: int | None = None  # a gentler first week: one set of this many reps
+    gentle_start: bool = False  # a gentler first week: one set
+    adjustments: tuple[str, ...] = ()  # why it differs: "shorter_holds", "clinician"
 
     @property
     def seconds(self) -> int:
@@ -74,12 +74,12 @@ class PlannedExercise:
 class Session:
     """One session of the day: the main session, a goal practice, or a ritual."""
 
-    id: str
-    name: str
-    when: str
+    id: str  # "main", "practice" or a ritual's id
     exercises: tuple[PlannedExercise, ...]
     per_day: int | None = None
     per_week: int | None = None
+    ritual: Ritual | None = None  # its name and time of day come from the library
+    every_min: int | None = None  # a reset repeated through sitting time, every so many minutes
 
     @property
     def minutes(self) -> int:
@@ -109,8 +109,7 @@ class Plan:
     phases: tuple[PhaseStep, ...]
     unaddressed_findings: tuple[tuple[str, str], ...]  # (finding, why)
     unaddressed_goals: tuple[tuple[str, str], ...]  # (task, why)
-    weekly_rhythm: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    stop_rule: str = STOP_RULE
+    weekly_rhythm: tuple[tuple[str, ...], ...] = ()  # session ids for Monday .. Sunday
 
     @property
     def blocked(self) -> bool:
@@ -216,12 +215,11 @@ def plan_dose(exercise: Exercise, patient: Patient) -> PlannedDose:
     if "static_hold_intolerance" in findings and dose.hold_s and dose.hold_s > 3:
         shorter = max(3, dose.hold_s // 2)
         dose = replace(dose, hold_s=shorter, reps=math.ceil((dose.reps or 1) * 1.5))
-        notes.append("shorter holds and more slow repetitions, because holding still is hard")
+        notes.append("shorter_holds")
     gentle = "fear_of_movement" in findings or patient.phase == 1
     if gentle and (dose.sets > 1 or (dose.reps or 0) > 3):
         start_reps = max(2, math.ceil((dose.reps or 0) * 2 / 3)) if dose.reps else None
-        start = f"1 set of {start_reps}" if start_reps else "1 set"
-        dose = replace(dose, start=f"For the first week, start with {start} and build up.")
+        dose = replace(dose, gentle_start=True, start_reps=start_reps)
     change = patient.assessment.overrides.dose.get(exercise.id)
     if change is not None:
         given = {k: v for k, v in change.model_dump().items() if v is not None}
@@ -230,7 +228,7 @@ def plan_dose(exercise: Exercise, patient: Patient) -> PlannedDose:
         if given.get("per_week") is not None and "per_day" not in given:
             given["per_day"] = None
         dose = replace(dose, **given)
-        notes.append("set by your clinician")
+        notes.append("clinician")
     return replace(dose, adjustments=tuple(notes))
 
 
@@ -356,13 +354,9 @@ def build_plan(profile: Profile, library: Library, default_equipment: Sequence[s
     rituals = [
         _ritual(ritual, eligible, patient, library, cover, order) for ritual in library.rituals
     ]
-    sessions = [
-        _session("main", "Your main session", MAIN_WHEN, main, per_week=_main_days(main, patient))
-    ]
+    sessions = [_session("main", main, per_week=_main_days(main, patient))]
     if practice:
-        sessions.append(
-            _session("practice", "Practise for your goals", PRACTICE_WHEN, practice, per_week=2)
-        )
+        sessions.append(_session("practice", practice, per_week=2))
     sessions.extend(session for session in rituals if session.exercises)
 
     chosen = {p.id for s in sessions for p in s.exercises}
@@ -498,27 +492,23 @@ def _ritual(
         if used >= budget * 0.8:
             break
     picked.sort(key=lambda p: (order[p.exercise.meta.block], p.id))
-    when = ritual.when
     per_day: int | None = 1
     per_week: int | None = None
+    every_min = None
     if ritual.id == "midday":
-        when, per_day = _reset_rhythm(patient)
+        every_min, per_day = _reset_rhythm(patient)
     if patient.phase == 4:  # maintenance: rituals several times a week rather than daily
         per_day, per_week = None, 3
-    return _session(ritual.id, ritual.name, when, picked, per_day=per_day, per_week=per_week)
+    return _session(
+        ritual.id, picked, per_day=per_day, per_week=per_week, ritual=ritual, every_min=every_min
+    )
 
 
-def _reset_rhythm(patient: Patient) -> tuple[str, int]:
+def _reset_rhythm(patient: Patient) -> tuple[int, int]:
     """Reset a little before sitting would start to hurt: every N minutes, a few times a day."""
     sitting = patient.assessment.tolerances.sitting_min
-    if sitting is None:
-        return "Every 45 minutes or so when you sit", 3
-    interval = max(15, min(60, int(sitting * 0.8) // 5 * 5))
-    return f"Every {interval} minutes when you sit", max(2, min(6, 240 // interval))
-
-
-MAIN_WHEN = "At a time of day when you feel least stiff"
-PRACTICE_WHEN = "On the days between main sessions"
+    interval = 45 if sitting is None else max(15, min(60, int(sitting * 0.8) // 5 * 5))
+    return interval, max(2, min(6, 240 // interval))
 
 
 def _main_days(main: Sequence[PlannedExercise], patient: Patient) -> int:
@@ -530,11 +520,11 @@ def _main_days(main: Sequence[PlannedExercise], patient: Patient) -> int:
 
 def _session(
     session_id: str,
-    name: str,
-    when: str,
     exercises: Sequence[PlannedExercise],
     per_day: int | None = None,
     per_week: int | None = None,
+    ritual: Ritual | None = None,
+    every_min: int | None = None,
 ) -> Session:
     """A session sets how often its exercises are done, so their doses follow it."""
     if per_day is None and per_week is None:
@@ -542,10 +532,9 @@ def _session(
     timed = tuple(
         replace(p, dose=replace(p.dose, per_day=per_day, per_week=per_week)) for p in exercises
     )
-    return Session(session_id, name, when, timed, per_day=per_day, per_week=per_week)
+    return Session(session_id, timed, per_day, per_week, ritual, every_min)
 
 
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _SPREAD = {
     1: (0,),
     2: (0, 3),
@@ -557,9 +546,10 @@ _SPREAD = {
 }
 
 
-def _weekly_rhythm(sessions: Sequence[Session]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Which sessions fall on which day: main sessions spread out, practice between them."""
-    days: list[list[str]] = [[] for _ in _DAYS]
+def _weekly_rhythm(sessions: Sequence[Session]) -> tuple[tuple[str, ...], ...]:
+    """Which sessions fall on which day, Monday first: main sessions spread out, practice
+    between them."""
+    days: list[list[str]] = [[] for _ in range(7)]
     main_days: tuple[int, ...] = ()
     for session in sessions:
         if session.per_week:
@@ -574,7 +564,7 @@ def _weekly_rhythm(sessions: Sequence[Session]) -> tuple[tuple[str, tuple[str, .
         else:
             for names in days:
                 names.append(session.id)
-    return tuple((name, tuple(ids)) for name, ids in zip(_DAYS, days, strict=True))
+    return tuple(tuple(ids) for ids in days)
 
 
 # --- the phased plan ---------------------------------------------------------

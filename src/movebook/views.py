@@ -7,6 +7,9 @@ from typing import Any
 
 from movebook.model import Library
 from movebook.plan import Plan, PlannedDose, PlannedExercise
+from movebook.wording import Words
+
+ENGLISH = Words("en")
 
 
 def dose_text(dose: PlannedDose) -> str:
@@ -44,7 +47,7 @@ def _dose_json(dose: PlannedDose) -> dict[str, Any]:
         "per_day": dose.per_day,
         "per_week": dose.per_week,
         "per_side": dose.per_side,
-        "start": dose.start,
+        "start": ENGLISH.start(dose),
         "adjustments": list(dose.adjustments),
         "seconds": dose.seconds,
     }
@@ -86,8 +89,8 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "sessions": [
             {
                 "id": session.id,
-                "name": session.name,
-                "when": session.when,
+                "name": ENGLISH.session_name(session),
+                "when": ENGLISH.session_when(session),
                 "minutes": session.minutes,
                 "per_day": session.per_day,
                 "per_week": session.per_week,
@@ -95,7 +98,10 @@ def plan_json(plan: Plan) -> dict[str, Any]:
             }
             for session in plan.sessions
         ],
-        "weekly_rhythm": [{"day": day, "sessions": list(ids)} for day, ids in plan.weekly_rhythm],
+        "weekly_rhythm": [
+            {"day": day, "sessions": list(ids)}
+            for day, ids in zip(ENGLISH.day_names(), plan.weekly_rhythm, strict=False)
+        ],
         "phases": [
             {
                 "number": step.number,
@@ -109,7 +115,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         ],
         "unaddressed_findings": [{"id": n, "why": why} for n, why in plan.unaddressed_findings],
         "unaddressed_goals": [{"task": n, "why": why} for n, why in plan.unaddressed_goals],
-        "stop_rule": plan.stop_rule,
+        "stop_rule": ENGLISH.stop_rule(),
     }
 
 
@@ -135,7 +141,8 @@ def plan_text(plan: Plan, library: Library) -> str:
         )
         lines.append("")
         lines.append(
-            f"{session.name} (~{session.minutes} min, {how_often}; {session.when.lower()})"
+            f"{ENGLISH.session_name(session)} (~{session.minutes} min, {how_often}; "
+            f"{ENGLISH.session_when(session).lower()})"
         )
         for planned in session.exercises:
             meta = planned.exercise.meta
@@ -148,7 +155,7 @@ def plan_text(plan: Plan, library: Library) -> str:
             if why:
                 lines.append(f"  {'':<12}   for {', '.join(why)}")
             for note in planned.dose.adjustments:
-                lines.append(f"  {'':<12}   dose: {note}")
+                lines.append(f"  {'':<12}   dose: {ENGLISH.adjustment(note)}")
     lines.append("")
     lines.append("Phases")
     for step in plan.phases:

@@ -1,0 +1,85 @@
+"""Extract every patient-facing string into the message catalogues.
+
+    .venv/bin/python scripts/messages.py          # rewrite movebook.pot and update each .po
+    .venv/bin/python scripts/messages.py --check  # exit 1 if a catalogue is out of date
+
+A new language is a new folder: copy locale/en/LC_MESSAGES/movebook.po to
+locale/<code>/LC_MESSAGES/movebook.po and fill in every msgstr.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "movebook"
+LOCALE = PACKAGE / "theme" / "locale"
+METHODS = [
+    ("theme/templates/**.html", "jinja2"),
+    ("theme/templates/**.css", "jinja2"),
+    ("wording.py", "python"),
+]
+SOURCE_LANGUAGE = "en"
+OPTIONS = {"theme/templates/**": {"extensions": "jinja2.ext.i18n"}}
+
+
+def template() -> Catalog:
+    catalog = Catalog(project="movebook", domain="movebook", charset="utf-8")
+    for filename, lineno, message, comments, context in extract_from_dir(
+        PACKAGE, METHODS, OPTIONS  # type: ignore[arg-type]
+    ):
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def render(catalog: Catalog) -> bytes:
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=100, omit_header=False, sort_output=True)
+    # Pin the header dates so an unchanged catalogue stays byte-identical.
+    lines = [
+        line
+        for line in buffer.getvalue().split(b"\n")
+        if not line.startswith((b'"POT-Creation-Date', b'"PO-Revision-Date', b"#. Translations"))
+    ]
+    return b"\n".join(lines)
+
+
+def catalogues() -> dict[Path, bytes]:
+    """Every catalogue file as it should be: the .pot and each language's .po, updated."""
+    pot = template()
+    files = {LOCALE / "movebook.pot": render(pot)}
+    for po in sorted(LOCALE.glob("*/LC_MESSAGES/movebook.po")):
+        language = po.parent.parent.name
+        catalog = read_po(io.BytesIO(po.read_bytes()), locale=language, domain="movebook")
+        catalog.update(pot, no_fuzzy_matching=True)
+        if language == SOURCE_LANGUAGE:  # the source text is its own complete translation
+            for message in catalog:
+                if message.id:
+                    message.string = message.id
+        files[po] = render(catalog)
+    return files
+
+
+def main() -> int:
+    english = LOCALE / "en" / "LC_MESSAGES" / "movebook.po"
+    if not english.exists():
+        english.parent.mkdir(parents=True, exist_ok=True)
+        english.write_bytes(render(Catalog(locale="en", project="movebook", domain="movebook")))
+    stale = [path for path, data in catalogues().items() if not path.exists() or path.read_bytes() != data]
+    if "--check" in sys.argv:
+        for path in stale:
+            print(f"{path}: out of date; run scripts/messages.py", file=sys.stderr)
+        return 1 if stale else 0
+    for path, data in catalogues().items():
+        path.write_bytes(data)
+        print(f"wrote {path.relative_to(PACKAGE.parent.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

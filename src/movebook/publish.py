@@ -1,0 +1,248 @@
+"""Stage 5, publish: render each patient's booklet and write it into output/, atomically."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from movebook.errors import Problem, ProjectError, did_you_mean
+from movebook.load import PROFILES_DIR, load_project_sources
+from movebook.model import Config, Library, Profile
+from movebook.render import (
+    Booklet,
+    check_templates,
+    render_booklet,
+    render_pdf,
+    render_site_index,
+    site_assets,
+    template_position,
+)
+from movebook.site import SiteSecret, site_secret
+from movebook.validate import validate_project
+
+OUTPUT_DIR = "output"
+SITE_DIR = "site"
+PDF_DIR = "pdf"
+PATIENTS_DIR = "p"
+HANDOUT = "handout.pdf"
+STAGING = ".staging-"  # prefix of half-built folders; a later build sweeps them away
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one patient's booklet."""
+
+    profile: str
+    problems: tuple[str, ...] = ()
+    pdf: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class BuildResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    secret: SiteSecret | None = None
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    booklet: Booklet
+    pdf: bytes | None
+
+
+def render_patient(
+    root: Path, config: Config, library: Library, profile: Profile, pdf: bool
+) -> Rendered:
+    """Everything one patient gets, in memory. Pure apart from reading templates and assets:
+    safe to run in a worker process."""
+    booklet = render_booklet(root, config, library, profile)
+    return Rendered(booklet, render_pdf(booklet, config, root) if pdf else None)
+
+
+class Publisher:
+    """Writes into one project's output/, never outside it, one patient at a time."""
+
+    def __init__(self, root: Path) -> None:
+        self.output = (root / OUTPUT_DIR).resolve()
+        self.site = self.output / SITE_DIR
+        self.patients = self.site / PATIENTS_DIR
+        self.pdfs = self.output / PDF_DIR
+
+    def _inside(self, path: Path) -> Path:
+        resolved = path.resolve()
+        if not resolved.is_relative_to(self.output):
+            raise ValueError(f"refusing to write outside {self.output}: {path}")
+        return resolved
+
+    def sweep(self) -> None:
+        """Remove what an interrupted build left half-done; finished booklets are untouched."""
+        for parent in (self.patients, self.site, self.pdfs):
+            if parent.is_dir():
+                for leftover in parent.glob(f"{STAGING}*"):
+                    shutil.rmtree(leftover, ignore_errors=True)
+
+    def write_file(self, path: Path, data: bytes) -> None:
+        """Write to a temporary file beside the target, then rename it into place."""
+        path = self._inside(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=STAGING, dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def site_files(self, files: Mapping[str, str], assets: Mapping[str, Path]) -> None:
+        for name, text in files.items():
+            self.write_file(self.site / name, text.encode("utf-8"))
+        for name, source in assets.items():
+            self.write_file(self.site / name, source.read_bytes())
+
+    def patient(self, profile: str, slug: str, rendered: Rendered) -> Path | None:
+        """Swap in a patient's new booklet whole: the old one stays until the new one is
+        complete, and an interrupted build leaves only a staging folder to sweep."""
+        booklet = rendered.booklet
+        pdf_path = None
+        if rendered.pdf is not None:
+            pdf_path = self.pdfs / profile / f"{booklet.assessment_date}.pdf"
+            self.write_file(pdf_path, rendered.pdf)
+        target = self._inside(self.patients / slug)
+        self.patients.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=self.patients))
+        retired = staging.with_name(staging.name + "-old")
+        try:
+            for name, html in booklet.pages.items():
+                (staging / name).write_text(html, encoding="utf-8")
+            if rendered.pdf is not None:
+                (staging / HANDOUT).write_bytes(rendered.pdf)
+            elif (target / HANDOUT).is_file():  # --no-pdf keeps the last handout
+                shutil.copy2(target / HANDOUT, staging / HANDOUT)
+            staging.chmod(0o755)
+            if target.exists():
+                target.rename(retired)
+            staging.rename(target)
+        except BaseException:
+            if retired.exists() and not target.exists():
+                retired.rename(target)
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        shutil.rmtree(retired, ignore_errors=True)
+        return pdf_path
+
+
+def _select(
+    profiles: Mapping[str, Profile], broken: Mapping[str, list[str]], wanted: Sequence[str]
+) -> list[str]:
+    known = sorted({*profiles, *broken})
+    missing = [name for name in wanted if name not in known]
+    if missing:
+        raise ProjectError(
+            [
+                Problem(
+                    f"{PROFILES_DIR}/{name}.yaml",
+                    0,
+                    "",
+                    f"no such profile{did_you_mean(name, known)}",
+                )
+                for name in missing
+            ]
+        )
+    return list(dict.fromkeys(wanted)) if wanted else known
+
+
+def build(
+    root: Path,
+    wanted: Sequence[str] = (),
+    *,
+    pdf: bool = True,
+    jobs: int = 1,
+    on_start: Callable[[int], None] | None = None,
+    on_done: Callable[[Outcome], None] | None = None,
+) -> BuildResult:
+    """Build every profile (or the named ones). A broken profile fails alone; a broken library,
+    config or template stops the build before anything is written."""
+    config, library, profiles, report = validate_project(load_project_sources(root))
+    shared = [p for p in report.problems if not p.path.startswith(f"{PROFILES_DIR}/")]
+    if shared or config is None or library is None:
+        raise ProjectError(shared or report.problems)
+    broken: dict[str, list[str]] = {}
+    for problem in report.problems:
+        broken.setdefault(Path(problem.path).stem, []).append(str(problem))
+    names = _select(profiles, broken, wanted)
+    check_templates(root)
+
+    secret = site_secret(root)
+    result = BuildResult(secret=secret)
+    publisher = Publisher(root)
+    publisher.sweep()
+    publisher.site_files(render_site_index(root, config), site_assets(config, root))
+    if on_start:
+        on_start(len(names))
+
+    def finish(outcome: Outcome) -> None:
+        result.outcomes.append(outcome)
+        if on_done:
+            on_done(outcome)
+
+    todo = [name for name in names if name not in broken]
+    for name in names:
+        if name in broken:
+            finish(Outcome(name, tuple(broken[name])))
+    for name, rendered in _render_all(root, config, library, profiles, todo, pdf, jobs):
+        if isinstance(rendered, str):
+            finish(Outcome(name, (rendered,)))
+            continue
+        pdf_path = publisher.patient(name, secret.slug(name), rendered)
+        finish(Outcome(name, pdf=pdf_path))
+    result.outcomes.sort(key=lambda o: o.profile)
+    return result
+
+
+def _render_all(
+    root: Path,
+    config: Config,
+    library: Library,
+    profiles: Mapping[str, Profile],
+    names: Sequence[str],
+    pdf: bool,
+    jobs: int,
+) -> Iterator[tuple[str, Rendered | str]]:
+    """Render patients, in worker processes when jobs > 1, yielding each as it is ready."""
+    if jobs <= 1 or len(names) <= 1:
+        for name in names:
+            yield name, _attempt(root, config, library, profiles[name], pdf)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures: dict[Future[Rendered | str], str] = {
+            pool.submit(_attempt, root, config, library, profiles[name], pdf): name
+            for name in names
+        }
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _attempt(
+    root: Path, config: Config, library: Library, profile: Profile, pdf: bool
+) -> Rendered | str:
+    """A patient's render, or the one-line reason it failed (a template error, say)."""
+    try:
+        return render_patient(root, config, library, profile, pdf)
+    except jinja2.TemplateError as error:
+        return f"{template_position(error)}: {error} (rendering {PROFILES_DIR}/{profile.id}.yaml)"

@@ -1,0 +1,181 @@
+"""Patient-facing phrases the package computes, in the profile's language (gettext + Babel)."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import gettext
+import io
+from importlib import resources
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, get_day_names
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from movebook.plan import PlannedDose, Session
+
+DOMAIN = "movebook"
+LOCALE_DIR = resources.files("movebook") / "theme" / "locale"
+
+
+@functools.cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalogue for a language (`pt-BR` finds pt_BR, then pt); English is the source text."""
+    for tag in _candidates(language):
+        po = LOCALE_DIR / tag / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if po.is_file():
+            catalog = read_po(io.BytesIO(po.read_bytes()), locale=tag, domain=DOMAIN)
+            compiled = io.BytesIO()
+            write_mo(compiled, catalog)
+            compiled.seek(0)
+            return gettext.GNUTranslations(compiled)
+    return gettext.NullTranslations()
+
+
+@functools.cache
+def locale_of(language: str) -> Locale:
+    for tag in _candidates(language):
+        try:
+            return Locale.parse(tag)
+        except (UnknownLocaleError, ValueError):
+            continue
+    return Locale.parse("en")
+
+
+def has_catalogue(language: str) -> bool:
+    return any(
+        (LOCALE_DIR / tag / "LC_MESSAGES" / f"{DOMAIN}.po").is_file()
+        for tag in _candidates(language)
+    )
+
+
+def _candidates(language: str) -> list[str]:
+    tag = language.replace("-", "_")
+    return list(dict.fromkeys([tag, tag.split("_")[0]]))
+
+
+class Words:
+    """What the package says to a patient: session names, doses, dates, in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.locale = locale_of(language)
+        self.translations = translations(language)
+        self.gettext = self.translations.gettext
+        self.ngettext = self.translations.ngettext
+
+    # --- dates and numbers ---------------------------------------------------
+
+    def date(self, value: str | datetime.date) -> str:
+        day = datetime.date.fromisoformat(value) if isinstance(value, str) else value
+        return format_date(day, "long", locale=self.locale)
+
+    def number(self, value: float) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def day_names(self) -> list[str]:
+        """Monday first, as the plan's weekly rhythm is."""
+        names = get_day_names("wide", locale=self.locale)
+        return [str(names[index]) for index in range(7)]
+
+    def minutes(self, count: int) -> str:
+        return self.ngettext("%(num)d minute", "%(num)d minutes", count) % {"num": count}
+
+    # --- sessions ------------------------------------------------------------
+
+    def session_name(self, session: Session) -> str:
+        _ = self.gettext
+        if session.ritual is not None:
+            return session.ritual.name
+        if session.id == "main":
+            return _("Your main session")
+        return _("Practise for your goals")
+
+    def session_when(self, session: Session) -> str:
+        _ = self.gettext
+        if session.every_min is not None:
+            return self.ngettext(
+                "Every %(num)d minute when you sit",
+                "Every %(num)d minutes when you sit",
+                session.every_min,
+            ) % {"num": session.every_min}
+        if session.ritual is not None:
+            return session.ritual.when
+        if session.id == "main":
+            return _("At a time of day when you feel least stiff")
+        return _("On the days between main sessions")
+
+    def how_often(self, per_day: int | None, per_week: int | None) -> str:
+        _ = self.gettext
+        if per_week:
+            return self.ngettext("%(num)d day a week", "%(num)d days a week", per_week) % {
+                "num": per_week
+            }
+        if per_day == 2:
+            return _("twice a day")
+        if per_day and per_day > 2:
+            return self.ngettext("%(num)d time a day", "%(num)d times a day", per_day) % {
+                "num": per_day
+            }
+        return _("once a day")
+
+    # --- doses ---------------------------------------------------------------
+
+    def amount(self, dose: PlannedDose) -> str:
+        """How much in one go: `2 sets of 8, hold 5 seconds, each side`."""
+        _ = self.gettext
+        parts = []
+        if dose.minutes:
+            minutes = self.minutes(dose.minutes)
+            parts.append(
+                self.ngettext(
+                    "%(num)d round of %(minutes)s", "%(num)d rounds of %(minutes)s", dose.sets
+                )
+                % {"num": dose.sets, "minutes": minutes}
+                if dose.sets > 1
+                else minutes
+            )
+        elif dose.reps:
+            parts.append(
+                self.ngettext("%(num)d set of %(reps)d", "%(num)d sets of %(reps)d", dose.sets)
+                % {"num": dose.sets, "reps": dose.reps}
+            )
+        if dose.hold_s:
+            parts.append(
+                self.ngettext("hold %(num)d second", "hold %(num)d seconds", dose.hold_s)
+                % {"num": dose.hold_s}
+            )
+        if dose.tempo:
+            parts.append(_("at a %(tempo)s count") % {"tempo": dose.tempo})
+        if dose.per_side:
+            parts.append(_("each side"))
+        return ", ".join(parts)
+
+    def rest(self, dose: PlannedDose) -> str | None:
+        if dose.sets < 2 or not dose.rest_s:
+            return None
+        return self.ngettext(
+            "Rest %(num)d second between sets.", "Rest %(num)d seconds between sets.", dose.rest_s
+        ) % {"num": dose.rest_s}
+
+    def start(self, dose: PlannedDose) -> str | None:
+        _ = self.gettext
+        if not dose.gentle_start:
+            return None
+        if dose.start_reps:
+            return _("For the first week, do 1 set of %(reps)d and build up from there.") % {
+                "reps": dose.start_reps
+            }
+        return _("For the first week, do 1 set and build up from there.")
+
+    def adjustment(self, code: str) -> str:
+        _ = self.gettext
+        if code == "shorter_holds":
+            return _("Shorter holds and more slow repetitions, because holding still is hard.")
+        return _("Your clinician set this amount for you.")
+
+    def stop_rule(self) -> str:
+        _ = self.gettext
+        return _("Ask yourself: how many can I do perfectly? Stop the set before your form slips.")
