@@ -31,7 +31,9 @@ OPTIONS = {"theme/templates/**": {"extensions": "jinja2.ext.i18n"}}
 def template() -> Catalog:
     catalog = Catalog(project="movebook", domain="movebook", charset="utf-8")
     for filename, lineno, message, comments, context in extract_from_dir(
-        PACKAGE, METHODS, OPTIONS  # type: ignore[arg-type]
+        PACKAGE,
+        METHODS,
+        OPTIONS,  # type: ignore[arg-type]
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog
@@ -70,7 +72,11 @@ def main() -> int:
     if not english.exists():
         english.parent.mkdir(parents=True, exist_ok=True)
         english.write_bytes(render(Catalog(locale="en", project="movebook", domain="movebook")))
-    stale = [path for path, data in catalogues().items() if not path.exists() or path.read_bytes() != data]
+    stale = [
+        path
+        for path, data in catalogues().items()
+        if not path.exists() or path.read_bytes() != data
+    ]
     if "--check" in sys.argv:
         for path in stale:
             print(f"{path}: out of date; run scripts/messages.py", file=sys.stderr)

@@ -53,3 +53,33 @@ def problems(root: Path, under: str = "") -> list[str]:
     """Every problem `movebook check` reports, as printed; optionally only under a path."""
     _, report = check_project(root)
     return [str(problem) for problem in report.problems if problem.path.startswith(under)]
+
+
+SECRET = "dGVzdC1zaXRlLXNlY3JldC1ub3QtZm9yLXJlYWwtdXNl"  # fixed, so slugs are known in tests
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--regen-golden",
+        action="store_true",
+        help="Rewrite tests/golden/ from the current templates instead of comparing.",
+    )
+
+
+@pytest.fixture
+def regen_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--regen-golden"))
+
+
+@pytest.fixture(autouse=True)
+def _site_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never create .movebook-secret files; the slugs are the same in every run."""
+    monkeypatch.setenv("MOVEBOOK_SITE_SECRET", SECRET)
+
+
+def bundled_copy(root: Path) -> Path:
+    """The whole bundled project (settings, library, sample profiles) copied to `root`."""
+    for folder in ("content", "profiles"):
+        shutil.copytree(REPO / folder, root / folder)
+    shutil.copy(REPO / "movebook.yaml", root / "movebook.yaml")
+    return root

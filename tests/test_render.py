@@ -1,0 +1,262 @@
+"""The web booklet: layout on disk, what each page says, links, overrides, failures."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import GOOD_PROFILE, REPO, SECRET, bundled_copy, write
+from movebook import publish
+from movebook.cli import main
+from movebook.project import load_project
+from movebook.site import SiteSecret, _decode
+
+SITE_SECRET = SiteSecret(_decode(SECRET, "test"), "test")
+
+
+class Page(HTMLParser):
+    """The parts of a page a reader meets: headings, links, sources, visible text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.headings: list[tuple[str, str]] = []
+        self.links: list[str] = []
+        self.sources: list[str] = []
+        self.handlers: list[str] = []  # on* attributes: there should never be any
+        self._heading: str | None = None
+        self._text: list[str] = []
+        self.text = ""
+        self.feed(html)
+        self.text = re.sub(r"\s+", " ", "".join(self._text))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if re.fullmatch(r"h[1-6]", tag):
+            self._heading, self._buffer = tag, []
+        if tag == "a" and values.get("href"):
+            self.links.append(values["href"] or "")
+        if tag in ("img", "script", "iframe", "link", "source") and (
+            values.get("src") or values.get("href")
+        ):
+            self.sources.append(values.get("src") or values.get("href") or "")
+        self.handlers += [name for name in values if name.startswith("on")]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._heading:
+            self.headings.append((tag, re.sub(r"\s+", " ", "".join(self._buffer)).strip()))
+            self._heading = None
+
+    def handle_data(self, data: str) -> None:
+        self._text.append(data)
+        if self._heading:
+            self._buffer.append(data)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled project built once, web only (the PDF tests build their own)."""
+    root = bundled_copy(tmp_path_factory.mktemp("bundled"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOVEBOOK_SITE_SECRET", SECRET)
+        result = publish.build(root, pdf=False, jobs=2)
+    assert not result.failed
+    return root
+
+
+def booklet(root: Path, profile: str) -> Path:
+    return root / "output" / "site" / "p" / SITE_SECRET.slug(profile)
+
+
+def page(root: Path, profile: str, name: str) -> Page:
+    return Page((booklet(root, profile) / name).read_text(encoding="utf-8"))
+
+
+def test_every_profile_gets_a_booklet_under_an_opaque_folder(site: Path) -> None:
+    out = site / "output" / "site"
+    assert (out / "robots.txt").read_text() == "User-agent: *\nDisallow: /\n"
+    index = Page((out / "index.html").read_text())
+    assert "private site" in index.text
+    ids = sorted(path.stem for path in (REPO / "profiles").glob("*.yaml"))
+    assert sorted(p.name for p in (out / "p").iterdir()) == sorted(SITE_SECRET.slug(i) for i in ids)
+    names = [p.name.lower() for p in out.rglob("*")]
+    for profile in ids:
+        for part in [profile, *(p for p in profile.split("-") if len(p) > 3)]:
+            assert not any(part in name for name in names), part
+
+
+def test_overview_greets_and_shows_phase_sessions_and_note(site: Path) -> None:
+    overview = page(site, "maria-lopez", "index.html")
+    assert ("h1", "Hello, Maria") in overview.headings
+    assert ("h2", "Phase 3 of 4: Integration into real life") in overview.headings
+    assert re.search(r"Your main session About \d+ minutes · 4 days a week", overview.text)
+    assert "Morning mobility" in overview.text and "Mid-day reset" in overview.text
+    assert ("h2", "A note from Sam Okafor, PT") in overview.headings
+    assert "Lift Leo into his car seat" in overview.text
+    assert "handout.pdf" in overview.links
+
+
+def test_session_page_lists_cards_in_block_order(site: Path) -> None:
+    project = load_project(site)
+    order = [block.name.upper() for block in project.library.blocks]
+    html = (booklet(site, "maria-lopez") / "session-main.html").read_text()
+    tags = re.findall(r'<p class="block-tag">([^<]+)</p>', html)
+    assert len(tags) >= 4
+    positions = [order.index(tag.strip().upper()) for tag in tags]
+    assert positions == sorted(positions)
+
+
+def test_exercise_page_has_every_part_a_patient_needs(site: Path) -> None:
+    exercise = page(site, "maria-lopez", "exercise-wall-hip-hinge.html")
+    headings = [text for _, text in exercise.headings]
+    assert headings[0] == "Wall hip hinge"
+    for part in (
+        "How much",
+        "Set-up",
+        "The movement",
+        "What you should feel",
+        "Common faults",
+        "Stop if",
+        "Breathing",
+        "Small steps forward",
+    ):
+        assert part in headings
+    assert "3 sets of 8" in exercise.text
+    assert "step back to" in exercise.text
+
+
+def test_phase_plan_shows_exit_criteria_and_where_the_patient_is(site: Path) -> None:
+    plan = page(site, "maria-lopez", "plan.html")
+    assert [t for h, t in plan.headings if h == "h2"][:4] == [
+        "Phase 1: Reassurance and reconnection",
+        "Phase 2: Capacity building",
+        "Phase 3: Integration into real life",
+        "Phase 4: Performance and protection",
+    ]
+    assert "You are here" in plan.text
+    assert "You are ready to move on when:" in plan.text
+
+
+def test_links_resolve_and_nothing_is_fetched_from_elsewhere(site: Path) -> None:
+    out = site / "output" / "site"
+    for html in out.rglob("*.html"):
+        parsed = Page(html.read_text(encoding="utf-8"))
+        for source in parsed.sources:
+            assert not re.match(r"[a-z]+:", source), (html, source)
+            assert (html.parent / source).resolve().is_file(), (html, source)
+        for link in parsed.links:
+            if link.startswith(("mailto:", "tel:", "#")):
+                continue
+            assert not link.startswith(("http:", "https:", "file:", "//")), (html, link)
+            if link != "handout.pdf":
+                assert (html.parent / link.split("#")[0]).resolve().is_file(), (html, link)
+
+
+def test_red_flag_profile_gets_a_short_booklet_with_no_exercises(site: Path) -> None:
+    folder = booklet(site, "declan-obrien")
+    assert sorted(p.name for p in folder.iterdir()) == ["index.html", "learn-red-flags.html"]
+    urgent = page(site, "declan-obrien", "index.html")
+    assert urgent.headings[0] == ("h1", "Declan, please contact your clinician now")
+    assert "Do not start or continue your exercises" in urgent.text
+
+
+def test_stylesheet_and_fonts_are_vendored_with_the_clinic_accent(site: Path) -> None:
+    assets = site / "output" / "site" / "assets"
+    css = (assets / "booklet.css").read_text()
+    assert "--accent: #2f6f62;" in css
+    for font in re.findall(r'url\("([^"]+)"\)', css):
+        assert (assets / font).is_file()
+    assert "http" not in css
+
+
+def test_a_clinic_overrides_one_template_and_extends_the_default(tmp_path: Path) -> None:
+    root = bundled_copy(tmp_path)
+    write(
+        root,
+        "templates/overview.html",
+        """\
+        {% extends "movebook/overview.html" %}
+        {% block content %}{{ super() }}<p class="clinic-extra">Parking is free after 6pm.</p>
+        {% endblock %}
+        """,
+    )
+    publish.build(root, ["maria-lopez"], pdf=False)
+    overview = page(root, "maria-lopez", "index.html")
+    assert "Parking is free after 6pm." in overview.text
+    assert ("h1", "Hello, Maria") in overview.headings  # the rest still comes from movebook
+    session = page(root, "maria-lopez", "session-main.html")
+    assert "Parking" not in session.text
+
+
+def test_a_broken_profile_fails_alone_and_the_build_exits_1(project: Path) -> None:
+    write(project, "profiles/ana-silva.yaml", GOOD_PROFILE)
+    write(
+        project,
+        "profiles/bad.yaml",
+        GOOD_PROFILE.replace("ana-silva", "bad").replace("phase: 1", "phase: 7"),
+    )
+    result = CliRunner().invoke(main, ["build", "--no-pdf", "--project", str(project)])
+    assert result.exit_code == 1
+    assert "profiles/bad.yaml:5: assessments[0].phase: expected 1-4, got 7" in result.stderr
+    assert result.stdout.startswith("1 booklet built, 1 failed in ")
+    assert (booklet(project, "ana-silva") / "index.html").is_file()
+    assert not booklet(project, "bad").exists()
+
+
+def test_a_template_typo_stops_the_build_before_anything_is_written(project: Path) -> None:
+    write(project, "profiles/ana-silva.yaml", GOOD_PROFILE)
+    write(project, "templates/session.html", "{% extends 'movebook/session.html' %}\n{% block x %}")
+    result = CliRunner().invoke(main, ["build", "--no-pdf", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("templates/session.html:2: ")
+    assert "Traceback" not in result.stderr
+    assert not (project / "output").exists()
+
+
+def test_unknown_profile_ids_are_named(project: Path) -> None:
+    write(project, "profiles/ana-silva.yaml", GOOD_PROFILE)
+    result = CliRunner().invoke(main, ["build", "ana-silvia", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "profiles/ana-silvia.yaml:0: no such profile (did you mean 'ana-silva'?)\n"
+    )
+
+
+def test_an_interrupted_build_keeps_the_previous_booklet(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project, "profiles/ana-silva.yaml", GOOD_PROFILE)
+    publish.build(project, pdf=False)
+    folder = booklet(project, "ana-silva")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    write(project, "profiles/ana-silva.yaml", GOOD_PROFILE.replace("Ana Silva", "Ana Souza"))
+
+    written = 0
+    real = Path.write_text
+
+    def flaky(self: Path, *args: object, **kwargs: object) -> int:
+        nonlocal written
+        written += 1
+        if written == 3:
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        publish.build(project, pdf=False)
+    monkeypatch.setattr(Path, "write_text", real)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no staging left over
+
+
+def test_rebuilding_replaces_the_booklet_whole(project: Path) -> None:
+    write(project, "profiles/ana-silva.yaml", GOOD_PROFILE)
+    publish.build(project, pdf=False)
+    folder = booklet(project, "ana-silva")
+    (folder / "stale.html").write_text("old")
+    publish.build(project, pdf=False)
+    assert not (folder / "stale.html").exists()
+    assert "Hello, Ana" in (folder / "index.html").read_text()
