@@ -72,7 +72,6 @@ def test_each_hostile_snippet_is_neutralised() -> None:
 
 def test_hostile_notes_and_goals_reach_neither_the_site_nor_the_pdf(project: Path) -> None:
     write(project, "profiles/ana-silva.yaml", hostile_profile())
-    write(project, "profiles/ana-silva.yaml", hostile_profile())
     result = publish.build(project, ["ana-silva"])
     assert not result.failed, result.failed
     slug = SiteSecret(_decode(SECRET, "test"), "test").slug("ana-silva")

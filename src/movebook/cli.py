@@ -154,7 +154,7 @@ def build(project_dir: Path | None, profile_ids: tuple[str, ...], no_pdf: bool, 
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    if result.secret is not None and result.secret.created:
+    if result.secret.created:
         click.echo(
             f"Created the site secret in {result.secret.origin} (keep it private and backed up: "
             "every patient's link depends on it).",

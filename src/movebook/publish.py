@@ -50,8 +50,8 @@ class Outcome:
 
 @dataclass
 class BuildResult:
+    secret: SiteSecret
     outcomes: list[Outcome] = field(default_factory=list)
-    secret: SiteSecret | None = None
 
     @property
     def failed(self) -> list[Outcome]:

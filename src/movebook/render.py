@@ -147,14 +147,6 @@ class Person(TypedDict):
 
 
 @dataclass(frozen=True)
-class Step:
-    """An exercise's next step or step back, if this patient may do it."""
-
-    exercise: Exercise
-    href: str
-
-
-@dataclass(frozen=True)
 class Booklet:
     """Everything a patient gets, before it is written anywhere."""
 
@@ -162,9 +154,6 @@ class Booklet:
     assessment_date: str
     pages: Mapping[str, str]  # file name in the patient's folder -> HTML
     handout: str  # the HTML the PDF is made from
-    title: str
-    author: str
-    language: str
 
 
 @dataclass
@@ -210,10 +199,12 @@ class Context:
         )
         self.education = sorted(library.education.values(), key=lambda p: (p.meta.order, p.id))
         self.links = Links()
+        # Pages for every planned exercise, and for its next step and step back where allowed.
         for session in plan.sessions:
             for planned in session.exercises:
+                steps = (self.next_step(planned.exercise), self.step_back(planned.exercise))
                 self.links.exercises.add(planned.id)
-                self.links.exercises.update(s.exercise.id for s in self._steps(planned.exercise))
+                self.links.exercises.update(step.id for step in steps if step is not None)
 
     def _suits(self, exercise: Exercise, *, later: bool) -> bool:
         phases = [p for p in exercise.meta.phases if p >= self.patient.phase or not later]
@@ -222,13 +213,6 @@ class Context:
     def _step(self, exercise_id: str | None, *, later: bool) -> Exercise | None:
         exercise = self.library.exercises.get(exercise_id) if exercise_id else None
         return exercise if exercise and self._suits(exercise, later=later) else None
-
-    def _steps(self, exercise: Exercise) -> list[Step]:
-        found = [
-            self._step(exercise.meta.progresses_to, later=True),
-            self._step(exercise.meta.regresses_to, later=False),
-        ]
-        return [Step(e, f"exercise-{e.id}.html") for e in found if e is not None]
 
     def next_step(self, exercise: Exercise) -> Exercise | None:
         return self._step(exercise.meta.progresses_to, later=True)
@@ -256,7 +240,6 @@ class Context:
             "library": library,
             "vocabulary": library.vocabulary,
             "blocks": {block.id: block for block in library.blocks},
-            "findings": self.patient.findings,
             "found": [
                 text
                 for finding in self.patient.findings
@@ -270,7 +253,6 @@ class Context:
             "sessions_by_id": {session.id: session for session in self.plan.sessions},
             "next_step": self.next_step,
             "step_back": self.step_back,
-            "dose_for": self.dose_for,
             "day_names": self.words.day_names(),
             **page,
         }
@@ -328,9 +310,6 @@ def render_booklet(
         assessment_date=plan.assessment_date,
         pages=pages,
         handout=handout,
-        title=context.words.gettext("Your exercise plan") + f": {profile.name}",
-        author=context.person["clinician"] or config.clinic.name,
-        language=context.language,
     )
 
 
@@ -393,24 +372,16 @@ def asset_fetcher(allowed: list[Path]) -> Any:
 
 
 @contextmanager
-def _quiet_weasyprint() -> Iterator[list[str]]:
-    """Collect WeasyPrint's warnings instead of letting them reach the terminal."""
-    messages: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
-
+def _quiet_weasyprint() -> Iterator[None]:
+    """Keep WeasyPrint's warnings (a refused URL, an unsupported CSS property) off the
+    terminal, where they would interleave with the progress bar."""
     logger = logging.getLogger("weasyprint")
-    handler = Collect(logging.WARNING)
-    saved = logger.propagate
-    logger.addHandler(handler)
-    logger.propagate = False
+    saved = logger.propagate, logger.level
+    logger.propagate, logger.level = False, logging.ERROR
     try:
-        yield messages
+        yield
     finally:
-        logger.removeHandler(handler)
-        logger.propagate = saved
+        logger.propagate, logger.level = saved
 
 
 def render_pdf(booklet: Booklet, config: Config, project_root: Path | None) -> bytes:
