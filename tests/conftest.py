@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from movebook.project import check_project
+from movebook.publish import opaque_name
+from movebook.site import SiteSecret, decode, read_sealed_page
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,6 +58,52 @@ def problems(root: Path, under: str = "") -> list[str]:
 
 
 SECRET = "dGVzdC1zaXRlLXNlY3JldC1ub3QtZm9yLXJlYWwtdXNl"  # fixed, so slugs are known in tests
+SITE_SECRET = SiteSecret(decode(SECRET), "test")
+
+
+def booklet_folder(root: Path, profile: str) -> Path:
+    """Where a patient's web booklet lives in a built project."""
+    return root / "output" / "site" / "p" / SITE_SECRET.slug(profile)
+
+
+def page_file(root: Path, profile: str, name: str) -> Path:
+    """The file of one booklet page, by its plain name (index.html, session-main.html...),
+    whether the site is private (opaque file names) or not."""
+    folder = booklet_folder(root, profile)
+    opaque = folder / opaque_name(SITE_SECRET.page_key(profile), name)
+    return opaque if opaque.is_file() else folder / name
+
+
+def read_page(root: Path, profile: str, name: str) -> str:
+    """A booklet page as the patient sees it: opened with their key when it is sealed."""
+    return open_page(page_file(root, profile, name), profile)
+
+
+def page_names(root: Path, profile: str) -> dict[str, Path]:
+    """Plain page name -> file in a built booklet (opaque names when the site is private)."""
+    from movebook.plan import build_plan
+    from movebook.project import load_project
+
+    project = load_project(root)
+    library = project.library
+    plan = build_plan(project.profiles[profile], library, project.config.defaults.equipment)
+    candidates = [
+        "index.html",
+        "plan.html",
+        "learn.html",
+        *(f"session-{session.id}.html" for session in plan.sessions),
+        *(f"exercise-{exercise}.html" for exercise in library.exercises),
+        *(f"learn-{article}.html" for article in library.education),
+    ]
+    names: dict[str, Path] = {name: page_file(root, profile, name) for name in candidates}
+    return {name: path for name, path in names.items() if path.is_file()}
+
+
+def open_page(path: Path, profile: str) -> str:
+    html = path.read_text(encoding="utf-8")
+    if 'id="sealed"' not in html:
+        return html
+    return read_sealed_page(html, SITE_SECRET.page_key(profile))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -208,5 +208,5 @@ def test_bad_config(project: Path) -> None:
     assert problems(project) == [
         "movebook.yaml:6: clinic.accent_colour: expected a known key, got 'accent_colour' "
         "(did you mean 'accent'?)",
-        "movebook.yaml:14: pdf.page_size: expected one of 'A4' or 'Letter', got 'A5'",
+        "movebook.yaml:15: pdf.page_size: expected one of 'A4' or 'Letter', got 'A5'",
     ]

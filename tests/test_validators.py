@@ -19,8 +19,9 @@ from typing import Any, NoReturn
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, SECRET, SITE_SECRET, open_page, page_names
 from movebook.publish import build
+from movebook.site import encode
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,7 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I"  # fixed, so slugs are stable
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
     "resultTypes": ["violations"],  # passes and incompletes come back as summaries only
@@ -65,48 +65,75 @@ def module(name: str, what: str) -> ModuleType:
 
 
 @dataclass(frozen=True)
+class Sample:
+    path: Path  # a page file in output/site
+    key: str | None  # the patient's key, for a sealed page
+
+    @property
+    def url(self) -> str:
+        return self.path.as_uri() + (f"#k={self.key}" if self.key else "")
+
+
+@dataclass(frozen=True)
 class Site:
-    root: Path  # output/site
-    samples: list[Path]  # the pages the browser checks
+    root: Path  # output/site, sealed: what a host holds
+    opened: Path  # the same pages unsealed, as the browser shows them, for the Nu checker
+    samples: list[Sample]  # the pages the browser checks, opened with their key
 
 
-def sample_pages(site: Path, folders: list[Path]) -> list[Path]:
-    pages = [site / "index.html"]
-    for folder in folders:
-        if not (folder / "plan.html").exists():  # a red-flag booklet: only the urgent pages
-            pages += [folder / "index.html", *sorted(folder.glob("learn-*.html"))]
-            continue
-        sessions = sorted(folder.glob("session-*.html"))
-        exercises = sorted(folder.glob("exercise-*.html"))
-        articles = sorted(folder.glob("learn-*.html"))
-        assert sessions and len(exercises) >= 2 and articles, f"{folder} looks incomplete"
-        pages += [folder / name for name in ("index.html", "plan.html", "learn.html")]
-        pages += [sessions[0], exercises[0], exercises[-1], articles[0]]
-    return pages
+def sample_pages(root: Path, patients: list[str]) -> list[Sample]:
+    samples = [Sample(root / "output" / "site" / "index.html", None)]
+    for patient in patients:
+        key = encode(SITE_SECRET.page_key(patient))
+        pages = page_names(root, patient)
+        if "plan.html" not in pages:  # a red-flag booklet: only the urgent pages
+            chosen = ["index.html", *sorted(n for n in pages if n.startswith("learn-"))]
+        else:
+            sessions = sorted(n for n in pages if n.startswith("session-"))
+            exercises = sorted(n for n in pages if n.startswith("exercise-"))
+            articles = sorted(n for n in pages if n.startswith("learn-"))
+            assert sessions and len(exercises) >= 2 and articles, f"{patient} looks incomplete"
+            chosen = ["index.html", "plan.html", "learn.html"]
+            chosen += [sessions[0], exercises[0], exercises[-1], articles[0]]
+        samples += [Sample(pages[name], key) for name in chosen]
+    return samples
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    """The bundled project's web booklets, built without PDFs into a scratch copy."""
+    """The bundled project's web booklets, built without PDFs into a scratch copy, and each
+    page unsealed into a mirror folder."""
     root = tmp_path_factory.mktemp("validators")
     shutil.copy(REPO / "movebook.yaml", root / "movebook.yaml")
     for folder in ("content", "profiles"):
         shutil.copytree(REPO / folder, root / folder)
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch:  # module scope: before the autouse fixture
         patch.setenv("MOVEBOOK_SITE_SECRET", SECRET)
         result = build(root, pdf=False, jobs=2)
     assert not result.failed, [outcome.problems for outcome in result.failed]
-    assert result.secret is not None
     output = root / "output" / "site"
-    patients = output / "p"
-    red_flag = [f for f in sorted(patients.iterdir()) if not (f / "plan.html").exists()]
+    opened = root / "opened"
+    profiles = sorted(p.stem for p in (root / "profiles").glob("*-*.yaml"))
+    for profile in profiles:
+        folder = output / "p" / SITE_SECRET.slug(profile)
+        mirror = opened / "p" / folder.name
+        mirror.mkdir(parents=True)
+        for page in folder.glob("*.html"):
+            (mirror / page.name).write_text(open_page(page, profile), encoding="utf-8")
+    red_flag = [p for p in profiles if "plan.html" not in page_names(root, p)]
     assert red_flag, "expected one red-flag booklet (the only one without plan.html)"
-    folders = [patients / result.secret.slug(name) for name in PATIENTS]
-    return Site(output, sample_pages(output, [*folders, red_flag[0]]))
+    return Site(output, opened, sample_pages(root, [*PATIENTS, red_flag[0]]))
 
 
-def label(site: Site, page: Path) -> str:
-    return page.relative_to(site.root).as_posix()
+def label(site: Site, sample: Sample) -> str:
+    return sample.path.relative_to(site.root).as_posix()
+
+
+def visit(page: Any, sample: Sample) -> None:
+    """Open a sample as a patient would, and wait until unlock.js has shown the booklet."""
+    page.goto(sample.url)
+    if sample.key:
+        page.wait_for_function("!document.getElementById('sealed')", timeout=10_000)
 
 
 # The Nu HTML checker ------------------------------------------------------------------------
@@ -124,7 +151,8 @@ def vnu_jar() -> Path:
 def nu_errors(vnu_jar: Path, site: Site) -> list[dict[str, Any]]:
     """One run of the Nu checker over every page and the stylesheet: each error it reports."""
     files = sorted(str(page) for page in site.root.rglob("*.html"))
-    assert len(files) > 100
+    files += sorted(str(page) for page in site.opened.rglob("*.html"))
+    assert len(files) > 200
     files.append(str(site.root / "assets" / "booklet.css"))
     options = ["--errors-only", "--also-check-css", "--format", "json"]
     run = subprocess.run(
@@ -144,7 +172,7 @@ def nu_errors(vnu_jar: Path, site: Site) -> list[dict[str, Any]]:
 
 
 def describe(message: dict[str, Any], site: Site) -> str:
-    where = message.get("url", "?").removeprefix("file:").replace(f"{site.root}/", "")
+    where = message.get("url", "?").removeprefix("file:").replace(f"{site.root.parent}/", "")
     return f"{where}:{message.get('lastLine', '?')}: {message.get('message')}"
 
 
@@ -198,11 +226,11 @@ def test_sample_pages_have_no_wcag_violations(
     page = context.new_page()
     found: list[str] = []
     try:
-        for path in site.samples:
-            page.goto(path.as_uri())
-            page.add_script_tag(content=axe_script)
+        for sample in site.samples:
+            visit(page, sample)
+            page.evaluate(axe_script + "\n;true")  # not a script tag: the CSP forbids inline
             results = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
-            found += [describe_violation(label(site, path), v) for v in results["violations"]]
+            found += [describe_violation(label(site, sample), v) for v in results["violations"]]
     finally:
         context.close()
     assert not found, f"{len(found)} axe violations:\n" + "\n".join(found)
@@ -213,13 +241,13 @@ def test_sample_pages_reflow_at_200_percent_zoom(browser: Any, site: Site) -> No
     page = context.new_page()
     wide: list[str] = []
     try:
-        for path in site.samples:
-            page.goto(path.as_uri())
+        for sample in site.samples:
+            visit(page, sample)
             width, window = page.evaluate(
                 "[document.documentElement.scrollWidth, window.innerWidth]"
             )
             if width > window:
-                wide.append(f"{label(site, path)}: {width}px wide in a {window}px window")
+                wide.append(f"{label(site, sample)}: {width}px wide in a {window}px window")
     finally:
         context.close()
     assert not wide, "horizontal scrolling at 320px:\n" + "\n".join(wide)
@@ -232,9 +260,9 @@ def test_sample_pages_make_no_network_requests(browser: Any, site: Site) -> None
     current = [""]
     page.on("request", lambda request: requests.append((current[0], request.url)))
     try:
-        for path in site.samples:
-            current[0] = label(site, path)
-            page.goto(path.as_uri())
+        for sample in site.samples:
+            current[0] = label(site, sample)
+            visit(page, sample)
             page.evaluate("document.fonts.ready.then(() => document.fonts.size)")
     finally:
         context.close()

@@ -18,7 +18,7 @@ from movebook.plan import build_plan
 from movebook.project import NotAProject, Project, check_project, find_root, load_project
 from movebook.publish import Outcome
 from movebook.schema import SCHEMA_FILE, render_schema
-from movebook.site import SecretError
+from movebook.site import SecretError, SiteSecret, private_url, site_secret
 from movebook.validate import build_context
 from movebook.views import plan_json_text, plan_text
 
@@ -54,6 +54,15 @@ def _load(project_dir: Path | None) -> Project:
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _announce(secret: SiteSecret) -> None:
+    if secret.created:
+        click.echo(
+            f"Created the site secret in {secret.origin} (keep it private and backed up: "
+            "every patient's link depends on it).",
+            err=True,
+        )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -154,12 +163,9 @@ def build(project_dir: Path | None, profile_ids: tuple[str, ...], no_pdf: bool, 
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    if result.secret.created:
-        click.echo(
-            f"Created the site secret in {result.secret.origin} (keep it private and backed up: "
-            "every patient's link depends on it).",
-            err=True,
-        )
+    _announce(result.secret)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for outcome in result.failed:
         for line in outcome.problems:
             click.echo(line, err=True)
@@ -173,3 +179,37 @@ def build(project_dir: Path | None, profile_ids: tuple[str, ...], no_pdf: bool, 
     click.echo(f"{summary} in {time.monotonic() - started:.1f} s: {root / publish.OUTPUT_DIR}")
     if result.failed:
         raise SystemExit(1)
+
+
+@main.command()
+@_project_option
+@click.argument("profile_ids", nargs=-1, metavar="[ID]...")
+def links(project_dir: Path | None, profile_ids: tuple[str, ...]) -> None:
+    """Print each patient's private link (with its key) to give to the patient."""
+    project = _load(project_dir)
+    unknown = [name for name in profile_ids if name not in project.profiles]
+    if unknown:
+        raise click.ClickException(
+            "; ".join(
+                f"no profile {name!r} in {project.root / PROFILES_DIR}"
+                + did_you_mean(name, project.profiles)
+                for name in unknown
+            )
+        )
+    try:
+        secret = site_secret(project.root)
+    except SecretError as error:
+        raise click.ClickException(str(error)) from None
+    _announce(secret)
+    site = project.config.site
+    if not site.base_url:
+        click.echo(
+            "site.base_url is not set in movebook.yaml, so these links are relative to where "
+            "you publish output/site.",
+            err=True,
+        )
+    for name in profile_ids or sorted(project.profiles):
+        key = secret.page_key(name) if site.private else None
+        url = private_url(site.base_url, secret.slug(name), key)
+        typed = site.private and project.profiles[name].passphrase
+        click.echo(f"{name}\t{url}" + (" (or the passphrase in the profile)" if typed else ""))

@@ -29,6 +29,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from movebook.errors import describe, did_you_mean
+from movebook.site import PASSPHRASE_MIN_LENGTH
 
 # Vocabulary kinds a field can refer to, and how error messages name them.
 KIND_NAMES = {
@@ -175,6 +176,14 @@ def _iso_date(value: Any) -> Any:
 Slug = Annotated[str, _matching(SLUG, "a safe id (lower-case letters, digits and single hyphens)")]
 VocabId = Annotated[str, _matching(VOCAB_ID, "an id of lower-case letters, digits and underscores")]
 Text = Annotated[str, Field(min_length=1)]
+Passphrase = Annotated[
+    str,
+    Field(
+        min_length=PASSPHRASE_MIN_LENGTH,
+        description="Optional: lets the patient open the private booklet by typing this instead "
+        "of scanning the QR code (case and extra spaces are ignored). Four or more words.",
+    ),
+]
 IsoDate = Annotated[
     dt.date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})
 ]
@@ -329,6 +338,7 @@ class Profile(Strict):
     equipment: list[EquipmentId] | None = None
     precautions: list[PrecautionId] = []
     red_flags: list[RedFlagId] = []
+    passphrase: Passphrase | None = None
     assessments: Annotated[list[Assessment], Field(min_length=1)]
 
     @property

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -20,11 +23,12 @@ from movebook.render import (
     check_templates,
     render_booklet,
     render_pdf,
+    render_sealed_page,
     render_site_index,
     site_assets,
     template_position,
 )
-from movebook.site import SiteSecret, site_secret
+from movebook.site import SiteSecret, encode, private_url, seal, site_secret, wrap_key
 from movebook.validate import validate_project
 
 OUTPUT_DIR = "output"
@@ -32,6 +36,7 @@ SITE_DIR = "site"
 PDF_DIR = "pdf"
 PATIENTS_DIR = "p"
 HANDOUT = "handout.pdf"
+SEALED = ".sealed"  # suffix of a sealed file that is not a page (the handout)
 STAGING = ".staging-"  # prefix of half-built folders; a later build sweeps them away
 
 
@@ -52,6 +57,7 @@ class Outcome:
 class BuildResult:
     secret: SiteSecret
     outcomes: list[Outcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the whole build, once
 
     @property
     def failed(self) -> list[Outcome]:
@@ -61,16 +67,75 @@ class BuildResult:
 @dataclass(frozen=True)
 class Rendered:
     booklet: Booklet
-    pdf: bytes | None
+    pdf: bytes | None  # the clinician's copy, for output/pdf/
+    files: Mapping[str, bytes]  # the patient's site folder: pages and handout, sealed if private
+    sealed: bool
 
 
 def render_patient(
-    root: Path, config: Config, library: Library, profile: Profile, pdf: bool
+    root: Path,
+    config: Config,
+    library: Library,
+    profile: Profile,
+    pdf: bool,
+    secret: SiteSecret,
 ) -> Rendered:
     """Everything one patient gets, in memory. Pure apart from reading templates and assets:
     safe to run in a worker process."""
-    booklet = render_booklet(root, config, library, profile)
-    return Rendered(booklet, render_pdf(booklet, config, root) if pdf else None)
+    site = config.site
+    key = secret.page_key(profile.id) if site.private else None
+    # A QR code needs an absolute link; without site.base_url the handout goes without.
+    link = private_url(site.base_url, secret.slug(profile.id), key) if site.base_url else None
+    booklet = render_booklet(root, config, library, profile, link=link)
+    handout = render_pdf(booklet, config, root) if pdf else None
+    files = {name: html.encode("utf-8") for name, html in booklet.pages.items()}
+    if handout is not None:
+        files[HANDOUT] = handout
+    if key is not None:
+        files = seal_folder(root, config, booklet.language, files, key, secret, profile)
+    return Rendered(booklet, handout, files, sealed=key is not None)
+
+
+def seal_folder(
+    root: Path,
+    config: Config,
+    language: str,
+    files: Mapping[str, bytes],
+    key: bytes,
+    secret: SiteSecret,
+    profile: Profile,
+) -> dict[str, bytes]:
+    """A private booklet as the host will see it: each page a loader around its sealed self,
+    under an opaque name (file names like exercise-bird-dog.html would tell the host what the
+    patient does), and the handout sealed whole. Nothing about the patient stays readable."""
+    wrapped = str(wrap_key(secret, profile.id, profile.passphrase)) if profile.passphrase else None
+    names = {name: opaque_name(key, name) for name in files if name.endswith(".html")}
+
+    def relink(match: re.Match[str]) -> str:
+        return f'href="{names.get(match[1], match[1])}{match[2] or ""}"'
+
+    sealed: dict[str, bytes] = {}
+    for name, data in files.items():
+        if name in names:
+            html = LOCAL_LINK.sub(relink, data.decode("utf-8")).encode("utf-8")
+            payload = encode(seal(key, names[name], html))
+            page = render_sealed_page(root, config, language, names[name], payload, wrapped)
+            sealed[names[name]] = page.encode("utf-8")
+        else:
+            sealed[name + SEALED] = seal(key, name, data)
+    return sealed
+
+
+LOCAL_LINK = re.compile(r'href="([\w.-]+\.html)(#[^"]*)?"')
+
+
+def opaque_name(key: bytes, name: str) -> str:
+    """A page's file name on a private site: stable (bookmarks keep working), meaningless to
+    anyone without the key. The booklet's front page stays index.html, the folder's default."""
+    if name == "index.html":
+        return name
+    digest = hmac.new(key, f"movebook:page:{name}".encode(), hashlib.sha256).digest()
+    return digest[:10].hex() + ".html"
 
 
 class Publisher:
@@ -128,12 +193,12 @@ class Publisher:
         staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=self.patients))
         retired = staging.with_name(staging.name + "-old")
         try:
-            for name, html in booklet.pages.items():
-                (staging / name).write_text(html, encoding="utf-8")
-            if rendered.pdf is not None:
-                (staging / HANDOUT).write_bytes(rendered.pdf)
-            elif (target / HANDOUT).is_file():  # --no-pdf keeps the last handout
-                shutil.copy2(target / HANDOUT, staging / HANDOUT)
+            for name, data in rendered.files.items():
+                (staging / name).write_bytes(data)
+            # --no-pdf keeps the last handout, but never a readable one on a private site
+            kept = HANDOUT + SEALED if rendered.sealed else HANDOUT
+            if rendered.pdf is None and (target / kept).is_file():
+                shutil.copy2(target / kept, staging / kept)
             staging.chmod(0o755)
             if target.exists():
                 target.rename(retired)
@@ -205,7 +270,11 @@ def build(
     for name in names:
         if name in broken:
             finish(Outcome(name, tuple(broken[name])))
-    for name, rendered in _render_all(root, config, library, profiles, todo, pdf, jobs):
+    if not config.site.base_url:
+        result.warnings.append(
+            "site.base_url is not set in movebook.yaml, so the handouts carry no QR code"
+        )
+    for name, rendered in _render_all(root, config, library, profiles, todo, pdf, jobs, secret):
         if isinstance(rendered, str):
             finish(Outcome(name, (rendered,)))
             continue
@@ -223,15 +292,16 @@ def _render_all(
     names: Sequence[str],
     pdf: bool,
     jobs: int,
+    secret: SiteSecret,
 ) -> Iterator[tuple[str, Rendered | str]]:
     """Render patients, in worker processes when jobs > 1, yielding each as it is ready."""
     if jobs <= 1 or len(names) <= 1:
         for name in names:
-            yield name, _attempt(root, config, library, profiles[name], pdf)
+            yield name, _attempt(root, config, library, profiles[name], pdf, secret)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures: dict[Future[Rendered | str], str] = {
-            pool.submit(_attempt, root, config, library, profiles[name], pdf): name
+            pool.submit(_attempt, root, config, library, profiles[name], pdf, secret): name
             for name in names
         }
         for future in as_completed(futures):
@@ -239,10 +309,10 @@ def _render_all(
 
 
 def _attempt(
-    root: Path, config: Config, library: Library, profile: Profile, pdf: bool
+    root: Path, config: Config, library: Library, profile: Profile, pdf: bool, secret: SiteSecret
 ) -> Rendered | str:
     """A patient's render, or the one-line reason it failed (a template error, say)."""
     try:
-        return render_patient(root, config, library, profile, pdf)
+        return render_patient(root, config, library, profile, pdf, secret)
     except jinja2.TemplateError as error:
         return f"{template_position(error)}: {error} (rendering {PROFILES_DIR}/{profile.id}.yaml)"

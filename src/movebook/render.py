@@ -49,6 +49,13 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
 ALLOWED_SCHEMES = {"https", "mailto", "tel"}
 
+# Every site page may load only the site's own stylesheet, fonts, images and loader script,
+# and send nothing anywhere else. (frame-ancestors only works as an HTTP header: see README.)
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; "
+    "img-src 'self' data: blob:; connect-src 'self'; form-action 'none'; base-uri 'none'"
+)
+
 
 # --- Markdown -----------------------------------------------------------------
 
@@ -97,6 +104,7 @@ def environment(project_root: Path | None, language: str) -> jinja2.Environment:
     env.install_gettext_translations(words.translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters["markdown"] = markdown_html
     env.globals["words"] = words
+    env.globals["csp"] = CONTENT_SECURITY_POLICY
     return env
 
 
@@ -152,6 +160,7 @@ class Booklet:
 
     profile: str
     assessment_date: str
+    language: str
     pages: Mapping[str, str]  # file name in the patient's folder -> HTML
     handout: str  # the HTML the PDF is made from
 
@@ -178,8 +187,10 @@ class Context:
     """The template context shared by every page of one patient's booklet."""
 
     def __init__(self, project_root: Path | None, config: Config, library: Library,
-                 profile: Profile, plan: Plan, assets: str) -> None:  # fmt: skip
+                 profile: Profile, plan: Plan, assets: str,
+                 link: str | None) -> None:  # fmt: skip
         self.config = config
+        self.link = link  # the patient's private URL, key included: for the handout's QR code
         self.library = library
         self.profile = profile
         self.plan = plan
@@ -254,6 +265,8 @@ class Context:
             "next_step": self.next_step,
             "step_back": self.step_back,
             "day_names": self.words.day_names(),
+            "link": self.link,
+            "qr_code": qr_code(self.link) if self.link and medium == "print" else None,
             **page,
         }
 
@@ -273,10 +286,12 @@ def render_booklet(
     library: Library,
     profile: Profile,
     assets: str = "../../assets/",
+    link: str | None = None,
 ) -> Booklet:
-    """All of a patient's web pages and the handout's HTML, from the latest assessment."""
+    """All of a patient's web pages and the handout's HTML, from the latest assessment.
+    `link` is the patient's private URL, printed as a QR code on the handout."""
     plan = build_plan(profile, library, config.defaults.equipment)
-    context = Context(project_root, config, library, profile, plan, assets)
+    context = Context(project_root, config, library, profile, plan, assets, link)
     pages: dict[str, str] = {}
 
     def page(name: str, template: str, **values: Any) -> None:
@@ -308,8 +323,25 @@ def render_booklet(
     return Booklet(
         profile=profile.id,
         assessment_date=plan.assessment_date,
+        language=context.language,
         pages=pages,
         handout=handout,
+    )
+
+
+def render_sealed_page(
+    project_root: Path | None,
+    config: Config,
+    language: str,
+    name: str,
+    sealed: str,
+    wrapped: str | None,
+) -> str:
+    """The loader that stands in for one page of a private booklet: kind words for whoever
+    arrives without the key, and the page itself, sealed, for unlock.js to open."""
+    env = environment(project_root, language)
+    return env.get_template("locked.html").render(
+        clinic=config.clinic, assets="../../assets/", page=name, sealed=sealed, wrapped=wrapped
     )
 
 
@@ -329,9 +361,19 @@ def render_site_index(project_root: Path | None, config: Config) -> dict[str, st
 def site_assets(config: Config, project_root: Path | None) -> dict[str, Path]:
     """Static files the site serves as they are: fonts, and the clinic's logo."""
     files = {f"assets/fonts/{font.name}": font for font in sorted(FONTS.iterdir())}
+    files["assets/unlock.js"] = STATIC / "unlock.js"
     if config.clinic.logo and project_root is not None:
         files["assets/logo" + Path(config.clinic.logo).suffix] = project_root / config.clinic.logo
     return files
+
+
+def qr_code(url: str) -> str:
+    """The link as a QR code: an SVG data URI, so it stays vector in the PDF. Error correction
+    M survives a crease or a coffee ring; the quiet zone is the standard four modules."""
+    import segno
+
+    code = segno.make(url, error="m", micro=False)
+    return str(code.svg_data_uri(dark="#000", light="#fff", border=4))
 
 
 # --- the PDF -------------------------------------------------------------------
