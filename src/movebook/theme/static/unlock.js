@@ -165,6 +165,12 @@
     if (!wrong) document.getElementById("phrase").focus();
   }
 
+  // A key typed or pasted into the address bar of a locked page changes only the fragment,
+  // which does not reload the page: start again with the new key.
+  window.addEventListener("hashchange", function () {
+    if (document.getElementById("sealed")) location.reload();
+  });
+
   if (!window.crypto || !crypto.subtle) {
     show("insecure");
     return;
