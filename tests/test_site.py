@@ -126,6 +126,11 @@ def test_every_page_forbids_scripts_from_elsewhere_and_referrers(private_site: P
     index = (private_site / "output" / "site" / "index.html").read_text()
     assert "This is a private site" in index and "/p/" not in index and 'href="p' not in index
     assert (private_site / "output" / "site" / "robots.txt").read_text().endswith("Disallow: /\n")
+    headers = (private_site / "output" / "site" / "_headers").read_text()
+    assert "  Referrer-Policy: no-referrer\n" in headers
+    assert (
+        f"  Content-Security-Policy: {CONTENT_SECURITY_POLICY}; frame-ancestors 'none'\n" in headers
+    )
 
 
 def test_links_are_stable_across_rebuilds_and_an_added_assessment(private_site: Path) -> None:
@@ -250,3 +255,16 @@ def test_a_bad_secret_is_a_clear_error(project: Path, monkeypatch: pytest.Monkey
     result = CliRunner().invoke(main, ["build", "--no-pdf", "--project", str(project)])
     assert result.exit_code == 1
     assert result.stderr == f"Error: {SECRET_ENV}: expected at least 128 bits, got 40\n"
+
+
+def test_a_full_build_takes_down_booklets_no_profile_leads_to(project: Path) -> None:
+    write(project, "profiles/ana-silva.yaml", GOOD_PROFILE)
+    write(project, "profiles/ben-hale.yaml", GOOD_PROFILE.replace("ana-silva", "ben-hale"))
+    assert not publish.build(project, pdf=False).failed
+    (project / "profiles" / "ben-hale.yaml").unlink()
+    partial = publish.build(project, ["ana-silva"], pdf=False)
+    assert partial.removed == 0 and booklet_folder(project, "ben-hale").is_dir()
+    result = CliRunner().invoke(main, ["build", "--no-pdf", "--project", str(project)])
+    assert "Took down 1 booklet whose profile no longer exists." in result.stderr
+    assert not booklet_folder(project, "ben-hale").exists()
+    assert booklet_folder(project, "ana-silva").is_dir()

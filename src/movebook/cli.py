@@ -166,6 +166,11 @@ def build(project_dir: Path | None, profile_ids: tuple[str, ...], no_pdf: bool, 
     _announce(result.secret)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+    if result.removed:
+        click.echo(
+            f"Took down {_plural(result.removed, 'booklet')} whose profile no longer exists.",
+            err=True,
+        )
     for outcome in result.failed:
         for line in outcome.problems:
             click.echo(line, err=True)
@@ -213,3 +218,51 @@ def links(project_dir: Path | None, profile_ids: tuple[str, ...]) -> None:
         url = private_url(site.base_url, secret.slug(name), key)
         typed = site.private and project.profiles[name].passphrase
         click.echo(f"{name}\t{url}" + (" (or the passphrase in the profile)" if typed else ""))
+
+
+@main.command()
+@_project_option
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="The port to listen on, on 127.0.0.1 only (0 picks a free one).",
+)
+@click.option("--pdf", is_flag=True, help="Render the PDF handouts too (slower rebuilds).")
+def serve(project_dir: Path | None, port: int, pdf: bool) -> None:
+    """Preview the booklets on this computer, rebuilding and reloading them as you save."""
+    from movebook.serve import Preview
+
+    root = _root(project_dir)
+    preview = Preview(
+        root,
+        port,
+        pdf=pdf,
+        jobs=os.cpu_count() or 1,
+        on_message=lambda text, error: click.echo(text, err=error),
+    )
+    try:
+        preview.bind()
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot listen on 127.0.0.1:{port} ({error.strerror or error}): "
+            "is another preview running? Try --port 0"
+        ) from None
+    try:
+        click.echo("Building booklets…", err=True)
+        preview.start(watch=False)
+        click.echo(f"Previewing {root / publish.OUTPUT_DIR / publish.SITE_DIR} at {preview.url}")
+        for name, url in preview.links():
+            click.echo(f"{name}\t{url}")
+        click.echo(
+            "Only this computer can open these links. Save a profile, an exercise or a "
+            "template and the page rebuilds and reloads. Press Ctrl-C to stop."
+        )
+        preview.watch()
+    except SecretError as error:
+        raise click.ClickException(str(error)) from None
+    except KeyboardInterrupt:
+        click.echo("Stopped the preview.")
+    finally:
+        preview.stop()

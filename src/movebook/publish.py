@@ -58,6 +58,7 @@ class BuildResult:
     secret: SiteSecret
     outcomes: list[Outcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # about the whole build, once
+    removed: int = 0  # booklets of profiles that no longer exist, taken off the site
 
     @property
     def failed(self) -> list[Outcome]:
@@ -159,6 +160,17 @@ class Publisher:
             if parent.is_dir():
                 for leftover in parent.glob(f"{STAGING}*"):
                     shutil.rmtree(leftover, ignore_errors=True)
+
+    def prune(self, keep: set[str]) -> int:
+        """Take down the booklets no profile leads to any more: a patient whose profile was
+        deleted, or every old link after the site secret changed."""
+        removed = 0
+        if self.patients.is_dir():
+            for folder in self.patients.iterdir():
+                if folder.name not in keep and not folder.name.startswith(STAGING):
+                    shutil.rmtree(self._inside(folder))
+                    removed += 1
+        return removed
 
     def write_file(self, path: Path, data: bytes) -> None:
         """Write to a temporary file beside the target, then rename it into place."""
@@ -280,6 +292,8 @@ def build(
             continue
         pdf_path = publisher.patient(name, secret.slug(name), rendered)
         finish(Outcome(name, pdf=pdf_path))
+    if not wanted:  # only a full build knows every profile
+        result.removed = publisher.prune({secret.slug(name) for name in names})
     result.outcomes.sort(key=lambda o: o.profile)
     return result
 

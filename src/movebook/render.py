@@ -57,6 +57,16 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+# The same, and more, as HTTP headers, for hosts that read a _headers file (Netlify, Cloudflare
+# Pages) and as the list to copy into a web server's configuration.
+HEADERS = [
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY + "; frame-ancestors 'none'"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Robots-Tag", "noindex, nofollow, noarchive"),
+    ("X-Content-Type-Options", "nosniff"),
+]
+
+
 # --- Markdown -----------------------------------------------------------------
 
 
@@ -352,6 +362,7 @@ def render_site_index(project_root: Path | None, config: Config) -> dict[str, st
     return {
         "index.html": env.get_template("site-index.html").render(values),
         "robots.txt": "User-agent: *\nDisallow: /\n",
+        "_headers": "".join(f"{line}\n" for line in ["/*", *(f"  {h}: {v}" for h, v in HEADERS)]),
         "assets/booklet.css": env.get_template("booklet.css").render(
             clinic=config.clinic, fonts="fonts/"
         ),
