@@ -8,12 +8,14 @@ the project's vocabulary read it from the validation context (`Context`).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -327,6 +329,18 @@ class Assessment(Strict):
     overrides: Overrides = Overrides()
 
 
+def _oldest_first(assessments: list[Assessment]) -> list[Assessment]:
+    for previous, current in itertools.pairwise(assessments):
+        if current.date <= previous.date:
+            raise PydanticCustomError(
+                "date",
+                "expected assessments oldest first, each dated after the one before: "
+                "{date} is listed after {previous}",
+                {"date": str(current.date), "previous": str(previous.date)},
+            )
+    return assessments
+
+
 class Profile(Strict):
     """One patient, written by the clinician; assessments oldest first."""
 
@@ -339,7 +353,9 @@ class Profile(Strict):
     precautions: list[PrecautionId] = []
     red_flags: list[RedFlagId] = []
     passphrase: Passphrase | None = None
-    assessments: Annotated[list[Assessment], Field(min_length=1)]
+    assessments: Annotated[
+        list[Assessment], Field(min_length=1), AfterValidator(_oldest_first)
+    ]
 
     @property
     def latest(self) -> Assessment:
@@ -512,6 +528,16 @@ class PdfConfig(Strict):
     page_size: Literal["A4", "Letter"] = "A4"
 
 
+class Mcid(Strict):
+    """Minimal clinically important differences: a change this big or bigger is marked as
+    meaningful in "what changed". Defaults from the literature; a clinic may set its own."""
+
+    nprs: Annotated[float, Field(gt=0, le=10)] = 2
+    odi: Annotated[float, Field(gt=0, le=100)] = 10
+    psfs_average: Annotated[float, Field(gt=0, le=10)] = 2
+    psfs_activity: Annotated[float, Field(gt=0, le=10)] = 3
+
+
 class Config(Strict):
     """The project's movebook.yaml."""
 
@@ -519,6 +545,7 @@ class Config(Strict):
     defaults: Defaults = Defaults()
     site: SiteConfig = SiteConfig()
     pdf: PdfConfig = PdfConfig()
+    mcid: Mcid = Mcid()
 
 
 # --- validated, assembled project -------------------------------------------

@@ -71,6 +71,7 @@ class Rendered:
     pdf: bytes | None  # the clinician's copy, for output/pdf/
     files: Mapping[str, bytes]  # the patient's site folder: pages and handout, sealed if private
     sealed: bool
+    earlier_pdfs: Mapping[str, bytes] = field(default_factory=dict)  # date -> PDF, if missing
 
 
 def render_patient(
@@ -89,12 +90,19 @@ def render_patient(
     link = private_url(site.base_url, secret.slug(profile.id), key) if site.base_url else None
     booklet = render_booklet(root, config, library, profile, link=link)
     handout = render_pdf(booklet, config, root) if pdf else None
+    # Every assessment keeps its handout as issued: earlier ones are made once, if missing.
+    kept = root / OUTPUT_DIR / PDF_DIR / profile.id
+    earlier = {
+        date: render_pdf(booklet, config, root, handout=html)
+        for date, html in booklet.earlier_handouts.items()
+        if pdf and not (kept / f"{date}.pdf").exists()
+    }
     files = {name: html.encode("utf-8") for name, html in booklet.pages.items()}
     if handout is not None:
         files[HANDOUT] = handout
     if key is not None:
         files = seal_folder(root, config, booklet.language, files, key, secret, profile)
-    return Rendered(booklet, handout, files, sealed=key is not None)
+    return Rendered(booklet, handout, files, sealed=key is not None, earlier_pdfs=earlier)
 
 
 def seal_folder(
@@ -200,6 +208,8 @@ class Publisher:
         if rendered.pdf is not None:
             pdf_path = self.pdfs / profile / f"{booklet.assessment_date}.pdf"
             self.write_file(pdf_path, rendered.pdf)
+        for date, data in rendered.earlier_pdfs.items():
+            self.write_file(self.pdfs / profile / f"{date}.pdf", data)
         target = self._inside(self.patients / slug)
         self.patients.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=self.patients))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import mimetypes
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,8 +17,11 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 import markdown
 import nh3
+from babel.dates import format_date
 from markupsafe import Markup
 
+from movebook.changes import Changes, compare, criteria_met, psfs_mean
+from movebook.chart import ChartLabels, Point, progress_chart, progress_rows
 from movebook.errors import Problem, ProjectError
 from movebook.model import Assessment, Config, EducationPage, Exercise, Library, Profile
 from movebook.plan import (
@@ -171,8 +175,20 @@ class Booklet:
     profile: str
     assessment_date: str
     language: str
-    pages: Mapping[str, str]  # file name in the patient's folder -> HTML
+    pages: Mapping[str, str]  # file name in the patient's folder -> HTML, earlier booklets too
     handout: str  # the HTML the PDF is made from
+    earlier_handouts: Mapping[str, str] = field(default_factory=dict)  # date -> HTML
+
+
+@dataclass(frozen=True)
+class Story:
+    """Where this assessment sits in the patient's story: what changed since the one before,
+    every measure so far for the chart, and (in the current booklet) the earlier booklets."""
+
+    changes: Changes | None
+    points: tuple[Point, ...]
+    earlier: tuple[tuple[str, str], ...] = ()  # (date, front page) of each, newest first
+    current: bool = True  # an earlier booklet says so and links to the current one
 
 
 @dataclass
@@ -198,8 +214,9 @@ class Context:
 
     def __init__(self, project_root: Path | None, config: Config, library: Library,
                  profile: Profile, plan: Plan, assets: str,
-                 link: str | None) -> None:  # fmt: skip
+                 link: str | None, story: Story | None = None) -> None:  # fmt: skip
         self.config = config
+        self.story = story or Story(None, ())
         self.link = link  # the patient's private URL, key included: for the handout's QR code
         self.library = library
         self.profile = profile
@@ -276,9 +293,53 @@ class Context:
             "step_back": self.step_back,
             "day_names": self.words.day_names(),
             "link": self.link,
+            "story": self.story,
+            "changes": self.story.changes,
+            "has_progress": self.has_progress,
+            "criteria_met": criteria_met,
+            "mcid": self.config.mcid,
+            "chart_svg": self.chart_svg,
+            "chart_rows": self.chart_rows,
             "qr_code": qr_code(self.link) if self.link and medium == "print" else None,
             **page,
         }
+
+    def _chart_words(self) -> dict[str, Any]:
+        _ = self.words.gettext
+        labels = ChartLabels(
+            **{
+                name: _(str(getattr(ChartLabels, name)))
+                for name in ChartLabels.__dataclass_fields__
+            }
+        )
+        return {
+            "labels": labels,
+            "format_date": lambda day: format_date(day, "medium", locale=self.words.locale),
+            "format_value": lambda value: self.words.number(round(value, 1)),
+        }
+
+    def chart_svg(self, medium: str) -> Markup:
+        """The progress chart, vector in the PDF as on screen; the numbers are in chart_rows."""
+        svg = progress_chart(
+            self.story.points,
+            title=self.words.gettext("Your measures over time"),
+            accent=self.config.clinic.accent,
+            id_prefix=f"progress-{medium}",
+            **self._chart_words(),
+        )
+        return Markup(svg)  # built from escaped parts by chart.py
+
+    def chart_rows(self) -> list[tuple[str, str, str, str]]:
+        return progress_rows(self.story.points, **self._chart_words())
+
+    @property
+    def has_progress(self) -> bool:
+        """A progress page is worth having once there is a measure or an earlier booklet."""
+        points = self.story.points
+        measured = any(
+            p.nprs is not None or p.odi is not None or p.psfs is not None for p in points
+        )
+        return measured or bool(self.story.earlier) or self.story.changes is not None
 
     def _logo(self, medium: str) -> str | None:
         logo = self.config.clinic.logo
@@ -298,10 +359,59 @@ def render_booklet(
     assets: str = "../../assets/",
     link: str | None = None,
 ) -> Booklet:
-    """All of a patient's web pages and the handout's HTML, from the latest assessment.
-    `link` is the patient's private URL, printed as a QR code on the handout."""
-    plan = build_plan(profile, library, config.defaults.equipment)
-    context = Context(project_root, config, library, profile, plan, assets, link)
+    """All of a patient's web pages and the handout's HTML, from the latest assessment, and
+    the booklet of every earlier assessment beside them (`<date>-index.html`...), linked from
+    the current one. `link` is the patient's private URL, printed as a QR code on the handout."""
+    equipment = config.defaults.equipment
+    history = [
+        profile.model_copy(update={"assessments": profile.assessments[: i + 1]})
+        for i in range(len(profile.assessments))
+    ]
+    plans = [build_plan(upto, library, equipment) for upto in history]
+    points = tuple(
+        Point(a.date, a.measures.nprs, a.measures.odi, psfs_mean(a)) for a in profile.assessments
+    )
+    prefixes = [f"{a.date}-" for a in profile.assessments[:-1]]
+    pages: dict[str, str] = {}
+    earlier_handouts: dict[str, str] = {}
+    current = len(history) - 1
+    for i, upto in enumerate(history):
+        changes = None
+        if i > 0:
+            before, after = profile.assessments[i - 1], profile.assessments[i]
+            plan_pair = {"before": plans[i - 1], "after": plans[i]}
+            changes = compare(before, after, plan_pair, library, config.mcid)
+        story = Story(
+            changes,
+            points[: i + 1],
+            earlier=tuple(
+                (str(profile.assessments[j].date), prefixes[j] + "index.html")
+                for j in reversed(range(current))
+            )
+            if i == current
+            else (),
+            current=i == current,
+        )
+        context = Context(project_root, config, library, upto, plans[i], assets, link, story)
+        one, handout = _render_pages(context, library, plans[i])
+        if i == current:
+            pages.update(one)
+            language, current_handout = context.language, handout
+        else:
+            earlier_handouts[str(upto.latest.date)] = handout
+            pages.update(_prefixed(one, prefixes[i]))
+    return Booklet(
+        profile=profile.id,
+        assessment_date=plans[current].assessment_date,
+        language=language,
+        pages=pages,
+        handout=current_handout,
+        earlier_handouts=earlier_handouts,
+    )
+
+
+def _render_pages(context: Context, library: Library, plan: Plan) -> tuple[dict[str, str], str]:
+    """One assessment's web pages and handout."""
     pages: dict[str, str] = {}
 
     def page(name: str, template: str, **values: Any) -> None:
@@ -312,6 +422,8 @@ def render_booklet(
     else:
         page("index.html", "overview.html")
         page("plan.html", "phases.html")
+        if context.has_progress:
+            page("progress.html", "progress.html")
         for session in plan.sessions:
             page(Links.session(session), "session.html", session=session)
         planned = {p.id: p for s in plan.sessions for p in s.exercises}
@@ -329,14 +441,21 @@ def render_booklet(
     for article in context.education:
         if not plan.blocked or article.id == RED_FLAG_PAGE:
             page(Links.learn(article), "article.html", article=article)
-    handout = context.render("handout.html", "print")
-    return Booklet(
-        profile=profile.id,
-        assessment_date=plan.assessment_date,
-        language=context.language,
-        pages=pages,
-        handout=handout,
-    )
+    return pages, context.render("handout.html", "print")
+
+
+PAGE_LINK = re.compile(r'href="([\w.-]+\.html)(#[^"]*)?"')
+
+
+def _prefixed(pages: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """An earlier booklet's pages renamed to sit beside the current ones, their links to each
+    other following. A link written `./index.html` is to the current booklet and stays."""
+
+    def relink(match: re.Match[str]) -> str:
+        name = match[1]
+        return f'href="{prefix + name if name in pages else name}{match[2] or ""}"'
+
+    return {prefix + name: PAGE_LINK.sub(relink, html) for name, html in pages.items()}
 
 
 def render_sealed_page(
@@ -437,8 +556,11 @@ def _quiet_weasyprint() -> Iterator[None]:
         logger.propagate, logger.level = saved
 
 
-def render_pdf(booklet: Booklet, config: Config, project_root: Path | None) -> bytes:
-    """The handout as a tagged PDF/UA document, byte-identical for the same input."""
+def render_pdf(
+    booklet: Booklet, config: Config, project_root: Path | None, handout: str | None = None
+) -> bytes:
+    """The handout (or an earlier one's HTML) as a tagged PDF/UA document, byte-identical for
+    the same input."""
     from weasyprint import HTML
 
     allowed = [STATIC]
@@ -447,7 +569,7 @@ def render_pdf(booklet: Booklet, config: Config, project_root: Path | None) -> b
     base = project_root if project_root is not None else STATIC
     with _quiet_weasyprint():
         document = HTML(
-            string=booklet.handout,
+            string=booklet.handout if handout is None else handout,
             base_url=base.resolve().as_uri() + "/",
             url_fetcher=asset_fetcher(allowed),
         )
