@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from statistics import fmean
 
 from movebook.model import Assessment, Criterion, Library, Mcid, PhaseDef, Tolerances
 from movebook.plan import Plan
+from movebook.readiness import check, psfs_mean
 
 TOLERANCES = tuple(Tolerances.model_fields)  # sitting_min, standing_min, ... in profile order
 LOWER_IS_BETTER = {"nprs", "odi", "morning_stiffness_min", "sleep_disturbed_nights"}
@@ -78,11 +78,6 @@ class Changes:
     @property
     def meaningful(self) -> tuple[MeasureChange, ...]:
         return tuple(change for change in self.measures if change.meaningful)
-
-
-def psfs_mean(assessment: Assessment) -> float | None:
-    scores = assessment.measures.psfs.values()
-    return round(fmean(scores), 2) if scores else None
 
 
 def compare_measures(before: Assessment, after: Assessment, mcid: Mcid) -> list[MeasureChange]:
@@ -164,25 +159,6 @@ def compare(
     )
 
 
-def measured(assessment: Assessment, measure: str) -> float | None:
-    """The value an exit criterion's `measure` names, in one assessment."""
-    if measure == "psfs_mean":
-        return psfs_mean(assessment)
-    if measure in ("nprs", "odi"):
-        value: float | None = getattr(assessment.measures, measure)
-        return value
-    return getattr(assessment.tolerances, measure, None)
-
-
 def criteria_met(phase: PhaseDef, assessment: Assessment) -> list[Criterion]:
     """The phase's checkable exit criteria this assessment meets: why a patient moved on."""
-    met = []
-    for criterion in phase.exit_criteria:
-        value = measured(assessment, criterion.measure) if criterion.measure else None
-        if value is None:
-            continue
-        if (criterion.at_least is None or value >= criterion.at_least) and (
-            criterion.at_most is None or value <= criterion.at_most
-        ):
-            met.append(criterion)
-    return met
+    return [c for c in phase.exit_criteria if check(c, assessment).status == "met"]

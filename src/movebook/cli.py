@@ -17,6 +17,7 @@ from movebook.load import PROFILES_DIR, load_project_sources
 from movebook.plan import build_plan
 from movebook.project import NotAProject, Project, check_project, find_root, load_project
 from movebook.publish import Outcome
+from movebook.readiness import phase_readiness
 from movebook.schema import SCHEMA_FILE, render_schema
 from movebook.site import SecretError, SiteSecret, private_url, site_secret
 from movebook.validate import build_context
@@ -121,7 +122,52 @@ def plan(project_dir: Path | None, profile_id: str, as_json: bool) -> None:
             + did_you_mean(profile_id, project.profiles)
         )
     result = build_plan(profile, project.library, project.config.defaults.equipment)
-    click.echo(plan_json_text(result) if as_json else plan_text(result, project.library), nl=False)
+    readiness = phase_readiness(profile, project.library)
+    text = (
+        plan_json_text(result, readiness)
+        if as_json
+        else plan_text(result, project.library, readiness)
+    )
+    click.echo(text, nl=False)
+
+
+@main.command()
+@_project_option
+@click.argument("profile_id")
+@click.option(
+    "--date",
+    "date_text",
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="The date of the new assessment (default: today).",
+)
+@click.option(
+    "--phase",
+    type=int,
+    default=None,
+    help="The phase from this visit on (default: the last assessment's).",
+)
+def reassess(
+    project_dir: Path | None, profile_id: str, date_text: str | None, phase: int | None
+) -> None:
+    """Append a new assessment to a profile, prefilled from the last one, to fill in."""
+    from movebook.reassess import ReassessError, UnknownProfile
+    from movebook.reassess import reassess as append_assessment
+
+    try:
+        done = append_assessment(_root(project_dir), profile_id, date_text, phase)
+    except UnknownProfile as error:
+        raise click.ClickException(str(error)) from None
+    except ReassessError as error:
+        for line in error.lines:
+            click.echo(line, err=True)
+        raise SystemExit(1) from None
+    for warning in done.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"{done.rel}:{done.line}: new assessment {done.date} (phase {done.phase}): "
+        "fill in the measures"
+    )
 
 
 @main.command()

@@ -8,14 +8,12 @@ the project's vocabulary read it from the validation context (`Context`).
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -329,18 +327,6 @@ class Assessment(Strict):
     overrides: Overrides = Overrides()
 
 
-def _oldest_first(assessments: list[Assessment]) -> list[Assessment]:
-    for previous, current in itertools.pairwise(assessments):
-        if current.date <= previous.date:
-            raise PydanticCustomError(
-                "date",
-                "expected assessments oldest first, each dated after the one before: "
-                "{date} is listed after {previous}",
-                {"date": str(current.date), "previous": str(previous.date)},
-            )
-    return assessments
-
-
 class Profile(Strict):
     """One patient, written by the clinician; assessments oldest first."""
 
@@ -353,9 +339,7 @@ class Profile(Strict):
     precautions: list[PrecautionId] = []
     red_flags: list[RedFlagId] = []
     passphrase: Passphrase | None = None
-    assessments: Annotated[
-        list[Assessment], Field(min_length=1), AfterValidator(_oldest_first)
-    ]
+    assessments: Annotated[list[Assessment], Field(min_length=1)]
 
     @property
     def latest(self) -> Assessment:

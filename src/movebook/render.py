@@ -20,7 +20,7 @@ import nh3
 from babel.dates import format_date
 from markupsafe import Markup
 
-from movebook.changes import Changes, compare, criteria_met, psfs_mean
+from movebook.changes import Changes, compare, criteria_met
 from movebook.chart import ChartLabels, Point, progress_chart, progress_rows
 from movebook.errors import Problem, ProjectError
 from movebook.model import Assessment, Config, EducationPage, Exercise, Library, Profile
@@ -34,6 +34,7 @@ from movebook.plan import (
     plan_dose,
     why_not,
 )
+from movebook.readiness import psfs_mean
 from movebook.wording import Words, has_catalogue
 
 THEME = Path(str(resources.files("movebook") / "theme"))

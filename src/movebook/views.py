@@ -7,6 +7,7 @@ from typing import Any
 
 from movebook.model import Library
 from movebook.plan import Plan, PlannedDose, PlannedExercise
+from movebook.readiness import Check, CriterionCheck, Readiness
 from movebook.wording import Words
 
 ENGLISH = Words("en")
@@ -77,7 +78,8 @@ def _exercise_json(planned: PlannedExercise) -> dict[str, Any]:
     }
 
 
-def plan_json(plan: Plan) -> dict[str, Any]:
+def plan_json(plan: Plan, readiness: Readiness | None = None) -> dict[str, Any]:
+    """The plan as JSON data; `readiness` is left out (null) for a red-flag patient."""
     return {
         "profile": plan.profile,
         "assessment_date": plan.assessment_date,
@@ -116,14 +118,17 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "unaddressed_findings": [{"id": n, "why": why} for n, why in plan.unaddressed_findings],
         "unaddressed_goals": [{"task": n, "why": why} for n, why in plan.unaddressed_goals],
         "stop_rule": ENGLISH.stop_rule(),
+        "readiness": None if plan.blocked or readiness is None else readiness_json(readiness),
     }
 
 
-def plan_json_text(plan: Plan) -> str:
-    return json.dumps(plan_json(plan), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def plan_json_text(plan: Plan, readiness: Readiness | None = None) -> str:
+    return (
+        json.dumps(plan_json(plan, readiness), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )
 
 
-def plan_text(plan: Plan, library: Library) -> str:
+def plan_text(plan: Plan, library: Library, readiness: Readiness | None = None) -> str:
     """A readable plan for the clinician in the terminal."""
     lines = [f"{plan.profile}: assessment {plan.assessment_date}, phase {plan.phase}"]
     if plan.blocked:
@@ -164,6 +169,9 @@ def plan_text(plan: Plan, library: Library) -> str:
         if step.status in ("next", "later") and step.exercises:
             titles = [library.exercises[i].meta.title for i in step.exercises]
             lines.append(f"      continues with: {', '.join(titles)}")
+    if readiness is not None:
+        lines.append("")
+        lines += readiness_lines(readiness)
     for label, missing in (
         ("Findings not addressed", plan.unaddressed_findings),
         ("Goals not rehearsed", plan.unaddressed_goals),
@@ -173,3 +181,142 @@ def plan_text(plan: Plan, library: Library) -> str:
             lines.append(label)
             lines += [f"  - {name}: {why}" for name, why in missing]
     return "\n".join(lines) + "\n"
+
+
+# --- phase readiness -----------------------------------------------------------
+
+# How the clinician's view names each measure, and the unit its values are in.
+MEASURE_NAMES = {
+    "nprs": ("Pain (NPRS)", "/10"),
+    "odi": ("Oswestry (ODI)", "%"),
+    "psfs_mean": ("PSFS mean", "/10"),
+    "sitting_min": ("Sitting", " min"),
+    "standing_min": ("Standing", " min"),
+    "walking_min": ("Walking", " min"),
+    "morning_stiffness_min": ("Morning stiffness", " min"),
+    "sleep_disturbed_nights": ("Sleep disturbed", " nights a week"),
+}
+STATUS_NAMES = {
+    "met": "met",
+    "not_met": "not met",
+    "not_measured": "not measured yet",
+    "judge": "judge together",
+}
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _value_text(measure: str, value: float) -> str:
+    return f"{_number(value)}{MEASURE_NAMES[measure][1]}"
+
+
+def criterion_label(item: CriterionCheck) -> str:
+    """`Sitting 45 min or more`; the patient's words for a criterion with no measure."""
+    criterion = item.criterion
+    if criterion.measure is None:
+        return criterion.text
+    name, unit = MEASURE_NAMES[criterion.measure]
+    fewer = "fewer" if criterion.measure == "sleep_disturbed_nights" else "less"
+    if criterion.at_least is not None:
+        return f"{name} {_number(criterion.at_least)}{unit} or more"
+    assert criterion.at_most is not None  # a measure always has exactly one threshold
+    return f"{name} {_number(criterion.at_most)}{unit} or {fewer}"
+
+
+def readiness_summary(readiness: Readiness) -> str:
+    """One sentence: the verdict and its reason."""
+    measurable = readiness.measurable
+    met, unmet = readiness.count("met"), readiness.count("not_met")
+    missing = readiness.count("not_measured")
+    criteria = "criterion" if measurable == 1 else "criteria"
+    if readiness.verdict == "last_phase":
+        return (
+            f"Phase {readiness.phase} is the last phase (maintenance): "
+            "there is no next phase to move on to."
+        )
+    if readiness.verdict == "ready":
+        if measurable == 1:
+            return "Looks ready: the one measurable criterion is met."
+        return f"Looks ready: all {measurable} measurable criteria are met."
+    if readiness.verdict == "not_yet":
+        text = f"Not yet: {unmet} of {measurable} measurable {criteria} not met"
+        return text + (f", {missing} not measured yet." if missing else ".")
+    if measurable == 0:
+        return f"Cannot tell: no exit criterion of phase {readiness.phase} has a measure."
+    return (
+        f"Cannot tell yet: {met} of {measurable} measurable {criteria} met, "
+        f"{missing} not measured yet."
+    )
+
+
+def _change_text(item: CriterionCheck, since: str | None) -> str:
+    """`  (was not met on 2026-09-30: 35 min)` when the status changed since then."""
+    if not item.changed or item.previous is None:
+        return ""
+    was = item.previous
+    value = (
+        f": {_value_text(item.criterion.measure, was.value)}"
+        if was.value is not None and item.criterion.measure
+        else ""
+    )
+    return f"  (was {STATUS_NAMES[was.status]} on {since}{value})"
+
+
+def readiness_lines(readiness: Readiness) -> list[str]:
+    """The readiness section of the clinician's plan: verdict, each criterion, who decides."""
+    if readiness.next_phase is None:
+        lines = [readiness_summary(readiness)]
+    else:
+        lines = [f"Ready for phase {readiness.next_phase}? {readiness_summary(readiness)}"]
+    width = max(len(name) for name in STATUS_NAMES.values())
+    for item in readiness.checks:
+        text = criterion_label(item)
+        if item.value is not None and item.criterion.measure:
+            text += f": {_value_text(item.criterion.measure, item.value)}"
+        text += _change_text(item, readiness.previous_date)
+        lines.append(f"  {STATUS_NAMES[item.status]:<{width}}  {text}")
+    if readiness.next_phase is None:
+        lines.append("Keep checking these at each review.")
+    else:
+        lines.append(
+            f"The clinician decides: set `phase: {readiness.next_phase}` "
+            "in the newest assessment to move on."
+        )
+    return lines
+
+
+def _check_json(check: Check) -> dict[str, Any]:
+    return {"status": check.status, "value": check.value}
+
+
+def readiness_json(readiness: Readiness) -> dict[str, Any]:
+    return {
+        "phase": readiness.phase,
+        "next_phase": readiness.next_phase,
+        "verdict": readiness.verdict,
+        "summary": readiness_summary(readiness),
+        "assessment_date": readiness.assessment_date,
+        "previous_assessment_date": readiness.previous_date,
+        "counts": {
+            "measurable": readiness.measurable,
+            "met": readiness.count("met"),
+            "not_met": readiness.count("not_met"),
+            "not_measured": readiness.count("not_measured"),
+            "judge": readiness.count("judge"),
+        },
+        "criteria": [
+            {
+                "text": item.criterion.text,
+                "measure": item.criterion.measure,
+                "at_least": item.criterion.at_least,
+                "at_most": item.criterion.at_most,
+                "status": item.status,
+                "value": item.value,
+                "previous": None if item.previous is None else _check_json(item.previous),
+                "changed": item.changed,
+            }
+            for item in readiness.checks
+        ],
+    }
