@@ -227,3 +227,18 @@ def test_locked_and_opened_pages_have_no_wcag_violations(host: Host, page: Any) 
         results = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
         found += [f"{url.split('#')[0]}: {v['id']}: {v['help']}" for v in results["violations"]]
     assert not found, "\n".join(found)
+
+
+def test_earlier_booklets_open_with_the_same_key_and_lead_back(host: Host, page: Any) -> None:
+    page.goto(host.link("maria-lopez"))
+    opened(page)
+    page.get_by_role("link", name="Your progress").first.click()
+    opened(page)
+    page.get_by_role("link", name="Your booklet from September 30, 2026").click()
+    opened(page)
+    assert "This is your booklet from September 30, 2026" in page.locator("main").inner_text()
+    back = page.get_by_role("link", name="Go to your current booklet")
+    assert "#k=" in (back.get_attribute("href") or "")  # not relying on the tab's memory
+    back.click()
+    opened(page)
+    assert page.locator("h1").first.inner_text() == "Hello, Maria"

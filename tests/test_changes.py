@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO, SITE_SECRET, bundled_copy, page_file, read_page
+from conftest import REPO, SECRET, SITE_SECRET, bundled_copy, page_file, read_page
 from movebook import publish
 from movebook.changes import compare_exercises, compare_measures, compare_tolerances
 from movebook.model import Assessment, Mcid
@@ -144,7 +144,7 @@ def reassessed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if profile.stem != "maria-lopez":
             profile.unlink()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MOVEBOOK_SITE_SECRET", __import__("conftest").SECRET)
+        patch.setenv("MOVEBOOK_SITE_SECRET", SECRET)
         assert not publish.build(root, jobs=1).failed
     return root
 
@@ -166,7 +166,7 @@ def test_an_earlier_pdf_is_kept_as_it_was_issued(reassessed: Path) -> None:
     kept = reassessed / "output" / "pdf" / "maria-lopez" / "2026-09-02.pdf"
     kept.write_bytes(b"%PDF as printed in September")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MOVEBOOK_SITE_SECRET", __import__("conftest").SECRET)
+        patch.setenv("MOVEBOOK_SITE_SECRET", SECRET)
         assert not publish.build(reassessed, ["maria-lopez"], pdf=True).failed
     assert kept.read_bytes() == b"%PDF as printed in September"
 

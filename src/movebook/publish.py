@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,6 +20,7 @@ from movebook.model import Config, Library, Profile
 from movebook.render import (
     Booklet,
     check_templates,
+    rename_pages,
     render_booklet,
     render_pdf,
     render_sealed_page,
@@ -88,20 +88,27 @@ def render_patient(
     key = secret.page_key(profile.id) if site.private else None
     # A QR code needs an absolute link; without site.base_url the handout goes without.
     link = private_url(site.base_url, secret.slug(profile.id), key) if site.base_url else None
-    booklet = render_booklet(root, config, library, profile, link=link)
-    handout = render_pdf(booklet, config, root) if pdf else None
     # Every assessment keeps its handout as issued: earlier ones are made once, if missing.
     kept = root / OUTPUT_DIR / PDF_DIR / profile.id
+    missing = [
+        str(a.date)
+        for a in profile.assessments[:-1]
+        if pdf and not (kept / f"{a.date}.pdf").exists()
+    ]
+    booklet = render_booklet(root, config, library, profile, link=link, earlier_handouts=missing)
+    handout = render_pdf(booklet, config, root) if pdf else None
     earlier = {
         date: render_pdf(booklet, config, root, handout=html)
         for date, html in booklet.earlier_handouts.items()
-        if pdf and not (kept / f"{date}.pdf").exists()
     }
-    files = {name: html.encode("utf-8") for name, html in booklet.pages.items()}
-    if handout is not None:
-        files[HANDOUT] = handout
     if key is not None:
-        files = seal_folder(root, config, booklet.language, files, key, secret, profile)
+        files = seal_folder(
+            root, config, booklet.language, booklet.pages, handout, key, secret, profile
+        )
+    else:
+        files = {name: html.encode("utf-8") for name, html in booklet.pages.items()}
+        if handout is not None:
+            files[HANDOUT] = handout
     return Rendered(booklet, handout, files, sealed=key is not None, earlier_pdfs=earlier)
 
 
@@ -109,7 +116,8 @@ def seal_folder(
     root: Path,
     config: Config,
     language: str,
-    files: Mapping[str, bytes],
+    pages: Mapping[str, str],
+    handout: bytes | None,
     key: bytes,
     secret: SiteSecret,
     profile: Profile,
@@ -118,24 +126,15 @@ def seal_folder(
     under an opaque name (file names like exercise-bird-dog.html would tell the host what the
     patient does), and the handout sealed whole. Nothing about the patient stays readable."""
     wrapped = str(wrap_key(secret, profile.id, profile.passphrase)) if profile.passphrase else None
-    names = {name: opaque_name(key, name) for name in files if name.endswith(".html")}
-
-    def relink(match: re.Match[str]) -> str:
-        return f'href="{names.get(match[1], match[1])}{match[2] or ""}"'
-
+    renamed = rename_pages(pages, {name: opaque_name(key, name) for name in pages})
     sealed: dict[str, bytes] = {}
-    for name, data in files.items():
-        if name in names:
-            html = LOCAL_LINK.sub(relink, data.decode("utf-8")).encode("utf-8")
-            payload = encode(seal(key, names[name], html))
-            page = render_sealed_page(root, config, language, names[name], payload, wrapped)
-            sealed[names[name]] = page.encode("utf-8")
-        else:
-            sealed[name + SEALED] = seal(key, name, data)
+    for name, html in renamed.items():
+        payload = encode(seal(key, name, html.encode("utf-8")))
+        page = render_sealed_page(root, config, language, name, payload, wrapped)
+        sealed[name] = page.encode("utf-8")
+    if handout is not None:
+        sealed[HANDOUT + SEALED] = seal(key, HANDOUT, handout)
     return sealed
-
-
-LOCAL_LINK = re.compile(r'href="([\w.-]+\.html)(#[^"]*)?"')
 
 
 def opaque_name(key: bytes, name: str) -> str:

@@ -6,7 +6,7 @@ import functools
 import logging
 import mimetypes
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -359,10 +359,12 @@ def render_booklet(
     profile: Profile,
     assets: str = "../../assets/",
     link: str | None = None,
+    earlier_handouts: Collection[str] = (),
 ) -> Booklet:
     """All of a patient's web pages and the handout's HTML, from the latest assessment, and
     the booklet of every earlier assessment beside them (`<date>-index.html`...), linked from
-    the current one. `link` is the patient's private URL, printed as a QR code on the handout."""
+    the current one. `link` is the patient's private URL, printed as a QR code on the handout;
+    `earlier_handouts` the dates of earlier handouts wanted too (those not yet kept)."""
     equipment = config.defaults.equipment
     history = [
         profile.model_copy(update={"assessments": profile.assessments[: i + 1]})
@@ -374,7 +376,7 @@ def render_booklet(
     )
     prefixes = [f"{a.date}-" for a in profile.assessments[:-1]]
     pages: dict[str, str] = {}
-    earlier_handouts: dict[str, str] = {}
+    handouts: dict[str, str] = {}
     current = len(history) - 1
     for i, upto in enumerate(history):
         changes = None
@@ -394,25 +396,27 @@ def render_booklet(
             current=i == current,
         )
         context = Context(project_root, config, library, upto, plans[i], assets, link, story)
-        one, handout = _render_pages(context, library, plans[i])
+        one = _render_pages(context, library, plans[i])
+        date = str(upto.latest.date)
         if i == current:
             pages.update(one)
-            language, current_handout = context.language, handout
+            language, handout = context.language, context.render("handout.html", "print")
         else:
-            earlier_handouts[str(upto.latest.date)] = handout
-            pages.update(_prefixed(one, prefixes[i]))
+            if date in earlier_handouts:
+                handouts[date] = context.render("handout.html", "print")
+            pages.update(rename_pages(one, {name: prefixes[i] + name for name in one}))
     return Booklet(
         profile=profile.id,
         assessment_date=plans[current].assessment_date,
         language=language,
         pages=pages,
-        handout=current_handout,
-        earlier_handouts=earlier_handouts,
+        handout=handout,
+        earlier_handouts=handouts,
     )
 
 
-def _render_pages(context: Context, library: Library, plan: Plan) -> tuple[dict[str, str], str]:
-    """One assessment's web pages and handout."""
+def _render_pages(context: Context, library: Library, plan: Plan) -> dict[str, str]:
+    """One assessment's web pages."""
     pages: dict[str, str] = {}
 
     def page(name: str, template: str, **values: Any) -> None:
@@ -442,21 +446,21 @@ def _render_pages(context: Context, library: Library, plan: Plan) -> tuple[dict[
     for article in context.education:
         if not plan.blocked or article.id == RED_FLAG_PAGE:
             page(Links.learn(article), "article.html", article=article)
-    return pages, context.render("handout.html", "print")
+    return pages
 
 
 PAGE_LINK = re.compile(r'href="([\w.-]+\.html)(#[^"]*)?"')
 
 
-def _prefixed(pages: Mapping[str, str], prefix: str) -> dict[str, str]:
-    """An earlier booklet's pages renamed to sit beside the current ones, their links to each
-    other following. A link written `./index.html` is to the current booklet and stays."""
+def rename_pages(pages: Mapping[str, str], names: Mapping[str, str]) -> dict[str, str]:
+    """Pages under new file names, their links to each other following: an earlier booklet
+    beside the current one, or a private booklet under opaque names. A link written
+    `./index.html` is left alone: it leads out of an earlier booklet to the current one."""
 
     def relink(match: re.Match[str]) -> str:
-        name = match[1]
-        return f'href="{prefix + name if name in pages else name}{match[2] or ""}"'
+        return f'href="{names.get(match[1], match[1])}{match[2] or ""}"'
 
-    return {prefix + name: PAGE_LINK.sub(relink, html) for name, html in pages.items()}
+    return {names.get(name, name): PAGE_LINK.sub(relink, html) for name, html in pages.items()}
 
 
 def render_sealed_page(

@@ -97,7 +97,7 @@
 
   function carryKey(link, keyText) {
     var href = link.getAttribute("href");
-    var match = /^([\w.-]+\.html)(?:#(.*))?$/.exec(href);
+    var match = /^(?:\.\/)?([\w.-]+\.html)(?:#(.*))?$/.exec(href);
     if (match) {
       var to = match[2] ? "&to=" + encodeURIComponent(match[2]) : "";
       link.setAttribute("href", match[1] + "#k=" + keyText + to);
