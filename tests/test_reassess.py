@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import GOOD_PROFILE, write
+from conftest import GOOD_PROFILE, page_file, read_page, write
 from movebook import publish
 from movebook.cli import main
 from movebook.model import Measures
@@ -159,6 +159,65 @@ def test_check_and_build_pass_with_the_measures_still_empty(clinic: Path) -> Non
     assert check.stdout.endswith(": no errors\n")
     result = publish.build(clinic, ["maria-lopez"], pdf=False)
     assert not result.failed, [outcome.problems for outcome in result.failed]
+
+
+def movebook(*args: str) -> Result:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_reassess_then_build_keeps_the_link_and_says_what_is_not_measured_yet(
+    clinic: Path,
+) -> None:
+    """The clinician's round: build, reassess at the visit, build; later, fill in the scores
+    (the only hand edit) and build again. The patient's link never changes."""
+    project = ("--project", str(clinic))
+    movebook("build", *project, "maria-lopez")
+    link = movebook("links", *project, "maria-lopez").stdout
+    assert link.startswith("maria-lopez\thttps://booklets.riverside-physio.example/p/")
+
+    new_line(movebook("reassess", *project, "maria-lopez", "--date", "2026-12-02"))
+    movebook("build", *project, "maria-lopez")
+    assert movebook("links", *project, "maria-lopez").stdout == link
+    assert (clinic / PROFILE).read_text(encoding="utf-8").startswith(MARIA)  # comments intact
+    pdfs = clinic / "output" / "pdf" / "maria-lopez"
+    assert sorted(p.name for p in pdfs.iterdir()) == [
+        "2026-09-02.pdf",
+        "2026-11-04.pdf",
+        "2026-12-02.pdf",
+    ]
+    overview = read_page(clinic, "maria-lopez", "index.html")
+    assert "last updated on December 2, 2026" in overview
+    assert "Your scores from this check-in are not in your booklet yet." in overview
+    progress = read_page(clinic, "maria-lopez", "progress.html")
+    assert "What changed since November 4, 2026" in progress
+    assert progress.count("not measured yet") == 5  # pain, Oswestry, average, 2 activities
+    assert "a real improvement" not in progress
+    assert page_file(clinic, "maria-lopez", "2026-11-04-index.html").is_file()
+    handout = pdf_text(pdfs / "2026-12-02.pdf")
+    assert "not measured yet" in handout and "What changed since November 4, 2026" in handout
+
+    profile = clinic / PROFILE
+    text = profile.read_text(encoding="utf-8")
+    scores = '{nprs: 1, odi: 4, psfs: {"Lift Leo into the car seat": 9}}'
+    assert text.count("measures: {}") == 1
+    profile.write_text(text.replace("measures: {}", f"measures: {scores}"), encoding="utf-8")
+    movebook("build", *project, "maria-lopez")
+    assert movebook("links", *project, "maria-lopez").stdout == link
+    progress = read_page(clinic, "maria-lopez", "progress.html")
+    assert "Better by 12: a real improvement" in progress  # Oswestry 16 -> 4
+    assert progress.count("not measured yet") == 1  # the meeting, not rated this time
+    assert "not in your booklet yet" not in read_page(clinic, "maria-lopez", "index.html")
+    # the September and November handouts stay as they were issued
+    assert sorted(p.name for p in pdfs.iterdir())[-1] == "2026-12-02.pdf"
+    assert "Better by 12" in pdf_text(pdfs / "2026-12-02.pdf")
+
+
+def pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(path).pages)
 
 
 def test_twice_with_later_dates(clinic: Path) -> None:

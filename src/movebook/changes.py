@@ -79,6 +79,12 @@ class Changes:
     def meaningful(self) -> tuple[MeasureChange, ...]:
         return tuple(change for change in self.measures if change.meaningful)
 
+    @property
+    def measures_pending(self) -> bool:
+        """Measured last time, nothing measured yet this time: the clinician has not filled
+        in the new scores (as `movebook reassess` leaves them)."""
+        return bool(self.measures) and all(change.after is None for change in self.measures)
+
 
 def compare_measures(before: Assessment, after: Assessment, mcid: Mcid) -> list[MeasureChange]:
     """NPRS, Oswestry and the PSFS average, then each PSFS activity rated at either visit."""

@@ -378,6 +378,8 @@ def render_booklet(
     pages: dict[str, str] = {}
     handouts: dict[str, str] = {}
     current = len(history) - 1
+    # A patient told to stop and get checked gets no way back to earlier exercise booklets.
+    blocked = plans[current].blocked
     for i, upto in enumerate(history):
         changes = None
         if i > 0:
@@ -391,12 +393,12 @@ def render_booklet(
                 (str(profile.assessments[j].date), prefixes[j] + "index.html")
                 for j in reversed(range(current))
             )
-            if i == current
+            if i == current and not blocked
             else (),
             current=i == current,
         )
         context = Context(project_root, config, library, upto, plans[i], assets, link, story)
-        one = _render_pages(context, library, plans[i])
+        one = _render_pages(context, library, plans[i]) if i == current or not blocked else {}
         date = str(upto.latest.date)
         if i == current:
             pages.update(one)
