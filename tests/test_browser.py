@@ -237,6 +237,11 @@ def test_earlier_booklets_open_with_the_same_key_and_lead_back(host: Host, page:
     page.get_by_role("link", name="Your booklet from September 30, 2026").click()
     opened(page)
     assert "This is your booklet from September 30, 2026" in page.locator("main").inner_text()
+    with page.expect_download() as download:  # that visit's handout, as it was issued
+        page.get_by_role("link", name="Download the printable handout (PDF)").click()
+    data = Path(download.value.path()).read_bytes()
+    assert data == (host.root / "output" / "pdf" / "maria-lopez" / "2026-09-30.pdf").read_bytes()
+    assert download.value.suggested_filename == "exercise-handout-2026-09-30.pdf"
     back = page.get_by_role("link", name="Go to your current booklet")
     assert "#k=" in (back.get_attribute("href") or "")  # not relying on the tab's memory
     back.click()

@@ -18,8 +18,10 @@ from movebook.errors import Problem, ProjectError, did_you_mean
 from movebook.load import PROFILES_DIR, load_project_sources
 from movebook.model import Config, Library, Profile
 from movebook.render import (
+    HANDOUT,
     Booklet,
     check_templates,
+    handout_file,
     rename_pages,
     render_booklet,
     render_pdf,
@@ -35,7 +37,6 @@ OUTPUT_DIR = "output"
 SITE_DIR = "site"
 PDF_DIR = "pdf"
 PATIENTS_DIR = "p"
-HANDOUT = "handout.pdf"
 SEALED = ".sealed"  # suffix of a sealed file that is not a page (the handout)
 STAGING = ".staging-"  # prefix of half-built folders; a later build sweeps them away
 
@@ -101,14 +102,23 @@ def render_patient(
         date: render_pdf(booklet, config, root, handout=html)
         for date, html in booklet.earlier_handouts.items()
     }
+    # Each booklet links to its own handout; None for one not made (built with --no-pdf).
+    handouts: dict[str, bytes | None] = {HANDOUT: handout}
+    for assessment in profile.assessments[:-1]:
+        date = str(assessment.date)
+        if f"{date}-index.html" not in booklet.pages:
+            continue  # no earlier booklet (the patient was told to stop), so no handout either
+        data = earlier.get(date)
+        if data is None and (kept / f"{date}.pdf").is_file():
+            data = (kept / f"{date}.pdf").read_bytes()
+        handouts[handout_file(date, current=False)] = data
     if key is not None:
         files = seal_folder(
-            root, config, booklet.language, booklet.pages, handout, key, secret, profile
+            root, config, booklet.language, booklet.pages, handouts, key, secret, profile
         )
     else:
         files = {name: html.encode("utf-8") for name, html in booklet.pages.items()}
-        if handout is not None:
-            files[HANDOUT] = handout
+        files.update((name, data) for name, data in handouts.items() if data is not None)
     return Rendered(booklet, handout, files, sealed=key is not None, earlier_pdfs=earlier)
 
 
@@ -117,33 +127,36 @@ def seal_folder(
     config: Config,
     language: str,
     pages: Mapping[str, str],
-    handout: bytes | None,
+    handouts: Mapping[str, bytes | None],
     key: bytes,
     secret: SiteSecret,
     profile: Profile,
 ) -> dict[str, bytes]:
     """A private booklet as the host will see it: each page a loader around its sealed self,
     under an opaque name (file names like exercise-bird-dog.html would tell the host what the
-    patient does), and the handout sealed whole. Nothing about the patient stays readable."""
+    patient does), and each handout sealed whole. Nothing about the patient stays readable."""
     wrapped = str(wrap_key(secret, profile.id, profile.passphrase)) if profile.passphrase else None
-    renamed = rename_pages(pages, {name: opaque_name(key, name) for name in pages})
+    names = {name: opaque_name(key, name) for name in [*pages, *handouts]}
+    renamed = rename_pages(pages, names)
     sealed: dict[str, bytes] = {}
     for name, html in renamed.items():
         payload = encode(seal(key, name, html.encode("utf-8")))
         page = render_sealed_page(root, config, language, name, payload, wrapped)
         sealed[name] = page.encode("utf-8")
-    if handout is not None:
-        sealed[HANDOUT + SEALED] = seal(key, HANDOUT, handout)
+    for name, data in handouts.items():  # unlock.js fetches name + SEALED, opens it as `name`
+        if data is not None:
+            sealed[names[name] + SEALED] = seal(key, names[name], data)
     return sealed
 
 
 def opaque_name(key: bytes, name: str) -> str:
     """A page's file name on a private site: stable (bookmarks keep working), meaningless to
-    anyone without the key. The booklet's front page stays index.html, the folder's default."""
-    if name == "index.html":
+    anyone without the key, and without the visit dates in earlier booklets' names. The front
+    page stays index.html, the folder's default, and the current handout handout.pdf."""
+    if name in ("index.html", HANDOUT):
         return name
     digest = hmac.new(key, f"movebook:page:{name}".encode(), hashlib.sha256).digest()
-    return digest[:10].hex() + ".html"
+    return digest[:10].hex() + Path(name).suffix
 
 
 class Publisher:

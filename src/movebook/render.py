@@ -295,6 +295,7 @@ class Context:
             "day_names": self.words.day_names(),
             "link": self.link,
             "story": self.story,
+            "handout_file": handout_file(self.assessment.date, self.story.current),
             "changes": self.story.changes,
             "has_progress": self.has_progress,
             "criteria_met": criteria_met,
@@ -350,6 +351,14 @@ class Context:
 
     def render(self, template: str, medium: str, here: str = "", **page: Any) -> str:
         return self.env.get_template(template).render(self.values(medium, here=here, **page))
+
+
+HANDOUT = "handout.pdf"
+
+
+def handout_file(date: object, current: bool = True) -> str:
+    """The handout's file name beside the web booklet: an earlier booklet links to its own."""
+    return HANDOUT if current else f"{date}-{HANDOUT}"
 
 
 def render_booklet(
@@ -451,7 +460,7 @@ def _render_pages(context: Context, library: Library, plan: Plan) -> dict[str, s
     return pages
 
 
-PAGE_LINK = re.compile(r'href="([\w.-]+\.html)(#[^"]*)?"')
+PAGE_LINK = re.compile(r'href="([\w.-]+\.(?:html|pdf))(#[^"]*)?"')  # a page or a handout
 
 
 def rename_pages(pages: Mapping[str, str], names: Mapping[str, str]) -> dict[str, str]:

@@ -101,28 +101,28 @@
     if (match) {
       var to = match[2] ? "&to=" + encodeURIComponent(match[2]) : "";
       link.setAttribute("href", match[1] + "#k=" + keyText + to);
-    } else if (href === "handout.pdf") {
+    } else if (/^[\w.-]+\.pdf$/.test(href)) {  // a handout, sealed as href + ".sealed"
       link.addEventListener("click", function (event) {
         event.preventDefault();
-        download(link, keyText);
+        download(link, href, keyText);
       });
     }
   }
 
-  function download(link, keyText) {
-    fetch("handout.pdf.sealed", { credentials: "omit" })
+  function download(link, name, keyText) {
+    fetch(name + ".sealed", { credentials: "omit" })
       .then(function (response) {
         if (!response.ok) throw new Error(response.status);
         return response.arrayBuffer();
       })
       .then(function (data) {
-        return open(fromBase64(keyText), "handout.pdf", new Uint8Array(data));
+        return open(fromBase64(keyText), name, new Uint8Array(data));
       })
       .then(function (pdf) {
         var url = URL.createObjectURL(new Blob([pdf], { type: "application/pdf" }));
         var save = document.createElement("a");
         save.href = url;
-        save.download = "exercise-handout.pdf";
+        save.download = link.getAttribute("download") || "exercise-handout.pdf";
         document.body.appendChild(save);
         save.click();
         save.remove();
