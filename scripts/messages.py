@@ -23,6 +23,7 @@ METHODS = [
     ("theme/templates/**.html", "jinja2"),
     ("theme/templates/**.css", "jinja2"),
     ("wording.py", "python"),
+    ("chart.py", "python"),  # ChartLabels' defaults, marked N_()
 ]
 SOURCE_LANGUAGE = "en"
 OPTIONS = {"theme/templates/**": {"extensions": "jinja2.ext.i18n"}}

@@ -75,6 +75,7 @@ def test_a_new_language_is_a_catalogue_not_a_rewrite(project: Path) -> None:
     assert "«Your main session»" in overview
     assert "«Ask yourself: how many can I do perfectly?" in overview  # computed wording too
     assert "«Page» " in booklet.handout  # and the print stylesheet's running header
+    assert "«Pain (0-10)»" in booklet.pages["progress.html"]  # and the chart's labels
 
 
 def test_a_language_without_a_catalogue_falls_back_to_english(project: Path) -> None:

@@ -37,6 +37,11 @@ class Point:
     psfs: float | None  # PSFS average 0-10, higher is better
 
 
+def N_(message: str) -> str:
+    """Marks an English default for scripts/messages.py to extract; the renderer translates."""
+    return message
+
+
 @dataclass(frozen=True)
 class ChartLabels:
     """Every word the chart and its table show, in English; pass translations to change them.
@@ -46,26 +51,26 @@ class ChartLabels:
     else in braces is left as written.
     """
 
-    nprs_title: str = "Pain (0-10)"
-    odi_title: str = "Oswestry (%)"
-    psfs_title: str = "Activities (0-10)"
-    date_heading: str = "Date"
-    lower_is_better: str = "lower is better"
-    higher_is_better: str = "higher is better"
-    not_measured: str = "not measured"
-    nprs_change: str = "Pain went from {first} to {last} out of 10."
-    odi_change: str = "Oswestry went from {first} % to {last} %."
-    psfs_change: str = "Activity ratings went from {first} to {last} out of 10."
-    nprs_steady: str = "Pain stayed at {value} out of 10."
-    odi_steady: str = "Oswestry stayed at {value} %."
-    psfs_steady: str = "Activity ratings stayed at {value} out of 10."
-    nprs_once: str = "Pain was {value} out of 10."
-    odi_once: str = "Oswestry was {value} %."
-    psfs_once: str = "Activity ratings were {value} out of 10."
-    nprs_missing: str = "Pain was not measured."
-    odi_missing: str = "Oswestry was not measured."
-    psfs_missing: str = "Activity ratings were not measured."
-    no_data: str = "No measures recorded yet."
+    nprs_title: str = N_("Pain (0-10)")
+    odi_title: str = N_("Oswestry (%)")
+    psfs_title: str = N_("Activities (0-10)")
+    date_heading: str = N_("Date")
+    lower_is_better: str = N_("lower is better")
+    higher_is_better: str = N_("higher is better")
+    not_measured: str = N_("not measured")
+    nprs_change: str = N_("Pain went from {first} to {last} out of 10.")
+    odi_change: str = N_("Oswestry went from {first} % to {last} %.")
+    psfs_change: str = N_("Activity ratings went from {first} to {last} out of 10.")
+    nprs_steady: str = N_("Pain stayed at {value} out of 10.")
+    odi_steady: str = N_("Oswestry stayed at {value} %.")
+    psfs_steady: str = N_("Activity ratings stayed at {value} out of 10.")
+    nprs_once: str = N_("Pain was {value} out of 10.")
+    odi_once: str = N_("Oswestry was {value} %.")
+    psfs_once: str = N_("Activity ratings were {value} out of 10.")
+    nprs_missing: str = N_("Pain was not measured.")
+    odi_missing: str = N_("Oswestry was not measured.")
+    psfs_missing: str = N_("Activity ratings were not measured.")
+    no_data: str = N_("No measures recorded yet.")
 
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
