@@ -52,10 +52,10 @@ def french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_po(buffer, catalog)
     target.write_bytes(buffer.getvalue())
     monkeypatch.setattr(wording, "LOCALE_DIR", tmp_path / "locale")
-    for cached in (wording.translations, wording.locale_of, render.environment):
+    for cached in (wording.translations, wording.locale_of, render._environment):
         cached.cache_clear()
     yield
-    for cached in (wording.translations, wording.locale_of, render.environment):
+    for cached in (wording.translations, wording.locale_of, render._environment):
         cached.cache_clear()
 
 

@@ -206,6 +206,26 @@ def test_a_clinic_overrides_one_template_and_extends_the_default(tmp_path: Path)
     assert "Parking" not in session.text
 
 
+def test_a_template_added_or_removed_is_seen_by_the_next_build_in_the_same_process(
+    project: Path,
+) -> None:
+    """As in `movebook serve`, which builds again and again in one process."""
+    write(project, "profiles/ana-silva.yaml", GOOD_PROFILE)
+    footer = (
+        "{% extends 'movebook/base.html' %}{% block footer %}Open late on Thursdays.{% endblock %}"
+    )
+
+    def built() -> str:
+        assert not publish.build(project, ["ana-silva"], pdf=False).failed
+        return page(project, "ana-silva", "index.html").text
+
+    assert "Open late" not in built()
+    write(project, "templates/base.html", footer)  # templates/ did not exist before
+    assert "Open late on Thursdays." in built()
+    (project / "templates" / "base.html").unlink()
+    assert "Open late" not in built()
+
+
 def test_a_broken_profile_fails_alone_and_the_build_exits_1(project: Path) -> None:
     write(project, "profiles/ana-silva.yaml", GOOD_PROFILE)
     write(

@@ -95,13 +95,30 @@ def markdown_html(text: str, shift: int = 0) -> Markup:
 # --- templates ---------------------------------------------------------------
 
 
-@functools.cache
 def environment(project_root: Path | None, language: str) -> jinja2.Environment:
     """The project's templates first, then movebook's, also reachable as `movebook/<name>`
-    so that a clinic's template can extend the one it replaces."""
+    so that a clinic's template can extend the one it replaces.
+
+    Cached for a long-running process (`movebook serve`): Jinja itself notices an edited
+    template, and a template added to or removed from templates/ gives a new environment."""
+    return _environment(project_root, language, _overrides(project_root))
+
+
+def _overrides(project_root: Path | None) -> frozenset[str]:
+    """The project's own template files, by path inside templates/."""
+    folder = project_root / PROJECT_TEMPLATES if project_root is not None else None
+    if folder is None or not folder.is_dir():
+        return frozenset()
+    return frozenset(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(
+    project_root: Path | None, language: str, overrides: frozenset[str]
+) -> jinja2.Environment:
     package = jinja2.FileSystemLoader(PACKAGE_TEMPLATES)
     loaders: list[jinja2.BaseLoader] = []
-    if project_root is not None and (project_root / PROJECT_TEMPLATES).is_dir():
+    if project_root is not None and overrides:
         loaders.append(jinja2.FileSystemLoader(project_root / PROJECT_TEMPLATES))
     loaders += [jinja2.PrefixLoader({"movebook": package}), package]
     env = jinja2.Environment(

@@ -29,7 +29,7 @@ from movebook import publish
 from movebook.errors import ProjectError
 from movebook.load import CONFIG_FILE, PROFILES_DIR, load_project_sources
 from movebook.publish import BuildResult
-from movebook.render import PROJECT_TEMPLATES, environment
+from movebook.render import PROJECT_TEMPLATES
 from movebook.site import SecretError, SiteSecret, private_url, site_secret
 from movebook.validate import validate_project
 
@@ -187,10 +187,6 @@ def snapshot(root: Path) -> Snapshot:
         if stat.S_ISREG(info.st_mode):
             found[rel] = (info.st_mtime_ns, info.st_size, info.st_ino)
     return found
-
-
-def _templates(files: Snapshot) -> set[str]:
-    return {rel for rel in files if rel.startswith(f"{PROJECT_TEMPLATES}/")}
 
 
 def _profile_id(rel: str) -> str | None:
@@ -526,10 +522,6 @@ class Preview:
             changed = sorted(
                 rel for rel in self._seen.keys() | now.keys() if self._seen.get(rel) != now.get(rel)
             )
-            if _templates(self._seen) != _templates(now):
-                # Templates are cached per project for the life of the process; an edit is
-                # seen, but not a templates/ folder or an override added since.
-                environment.cache_clear()
             self._seen = now  # taken before building: saves during the build are seen next time
             if self.state.fatal:
                 todo = None  # after a failed build, everyone is out of date
