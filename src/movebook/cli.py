@@ -182,8 +182,18 @@ def reassess(
     show_default="the number of CPUs",
     help="How many booklets to render at once.",
 )
-def build(project_dir: Path | None, profile_ids: tuple[str, ...], no_pdf: bool, jobs: int) -> None:
-    """Render web booklets and PDF handouts for every profile (or the named ones) into output/."""
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Build every booklet again, even those whose inputs have not changed.",
+)
+def build(
+    project_dir: Path | None, profile_ids: tuple[str, ...], no_pdf: bool, jobs: int, force: bool
+) -> None:
+    """Render web booklets and PDF handouts for every profile (or the named ones) into output/.
+
+    A booklet whose profile, library, templates and settings have not changed since the last
+    build is left as it is."""
     root = _root(project_dir)
     started = time.monotonic()
     bar: Any = None
@@ -198,7 +208,13 @@ def build(project_dir: Path | None, profile_ids: tuple[str, ...], no_pdf: bool, 
 
     try:
         result = publish.build(
-            root, profile_ids, pdf=not no_pdf, jobs=jobs, on_start=on_start, on_done=on_done
+            root,
+            profile_ids,
+            pdf=not no_pdf,
+            jobs=jobs,
+            force=force,
+            on_start=on_start,
+            on_done=on_done,
         )
     except ProjectError as error:
         for problem in error.problems:
@@ -220,11 +236,14 @@ def build(project_dir: Path | None, profile_ids: tuple[str, ...], no_pdf: bool, 
     for outcome in result.failed:
         for line in outcome.problems:
             click.echo(line, err=True)
-    built = len(result.outcomes) - len(result.failed)
+    unchanged = sum(1 for outcome in result.outcomes if outcome.unchanged)
+    built = len(result.outcomes) - len(result.failed) - unchanged
     pdfs = sum(1 for outcome in result.outcomes if outcome.pdf is not None)
     summary = f"{_plural(built, 'booklet')} built"
-    if not no_pdf:
+    if not no_pdf and built:
         summary += f" with {_plural(pdfs, 'PDF')}"
+    if unchanged:
+        summary += f", {unchanged} unchanged"
     if result.failed:
         summary += f", {len(result.failed)} failed"
     click.echo(f"{summary} in {time.monotonic() - started:.1f} s: {root / publish.OUTPUT_DIR}")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jinja2
 
+from movebook import stamp
 from movebook.errors import Problem, ProjectError, did_you_mean
 from movebook.load import PROFILES_DIR, load_project_sources
 from movebook.model import Config, Library, Profile
@@ -48,6 +49,7 @@ class Outcome:
     profile: str
     problems: tuple[str, ...] = ()
     pdf: Path | None = None
+    unchanged: bool = False  # nothing it is made from changed since the last build: left alone
 
     @property
     def ok(self) -> bool:
@@ -181,9 +183,23 @@ class Publisher:
                 for leftover in parent.glob(f"{STAGING}*"):
                     shutil.rmtree(leftover, ignore_errors=True)
 
-    def prune(self, keep: set[str]) -> int:
+    def write_stamp(self, profile: Profile, slug: str, inputs: str, pdf: bool) -> None:
+        """Note what this patient's booklet was just made from and what it wrote (the stamp is
+        written last: a build interrupted before it builds the patient again)."""
+        files = [p for p in (self.patients / slug).iterdir() if p.is_file()]
+        if pdf:
+            files += [self.pdfs / profile.id / f"{a.date}.pdf" for a in profile.assessments]
+        record = stamp.Stamp(inputs, pdf, stamp.written(self.output, files))
+        self.write_file(stamp.stamp_path(self.output, profile.id), stamp.encode(record))
+
+    def prune(self, keep: set[str], profiles: set[str]) -> int:
         """Take down the booklets no profile leads to any more: a patient whose profile was
-        deleted, or every old link after the site secret changed."""
+        deleted, or every old link after the site secret changed. Their stamps go too."""
+        stamps = self.output / stamp.STAMPS_DIR
+        if stamps.is_dir():
+            for path in stamps.glob("*.json"):
+                if path.stem not in profiles:
+                    path.unlink()
         removed = 0
         if self.patients.is_dir():
             for folder in self.patients.iterdir():
@@ -272,11 +288,13 @@ def build(
     *,
     pdf: bool = True,
     jobs: int = 1,
+    force: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
 ) -> BuildResult:
     """Build every profile (or the named ones). A broken profile fails alone; a broken library,
-    config or template stops the build before anything is written."""
+    config or template stops the build before anything is written. A patient whose inputs have
+    not changed since the last build is left as it is, unless `force`."""
     config, library, profiles, report = validate_project(load_project_sources(root))
     shared = [p for p in report.problems if not p.path.startswith(f"{PROFILES_DIR}/")]
     if shared or config is None or library is None:
@@ -304,6 +322,13 @@ def build(
     for name in names:
         if name in broken:
             finish(Outcome(name, tuple(broken[name])))
+    common = stamp.shared_inputs(root, config, secret.value)
+    inputs = {name: stamp.patient_inputs(common, root, profiles[name]) for name in todo}
+    for name in [] if force else list(todo):
+        folder = publisher.patients / secret.slug(name)
+        if stamp.up_to_date(publisher.output, name, inputs[name], pdf, folder):
+            todo.remove(name)
+            finish(Outcome(name, unchanged=True))
     if not config.site.base_url:
         result.warnings.append(
             "site.base_url is not set in movebook.yaml, so the handouts carry no QR code"
@@ -313,9 +338,10 @@ def build(
             finish(Outcome(name, (rendered,)))
             continue
         pdf_path = publisher.patient(name, secret.slug(name), rendered)
+        publisher.write_stamp(profiles[name], secret.slug(name), inputs[name], pdf=pdf)
         finish(Outcome(name, pdf=pdf_path))
     if not wanted:  # only a full build knows every profile
-        result.removed = publisher.prune({secret.slug(name) for name in names})
+        result.removed = publisher.prune({secret.slug(name) for name in names}, set(names))
     result.outcomes.sort(key=lambda o: o.profile)
     return result
 

@@ -1,0 +1,126 @@
+"""Which booklets are already up to date, so that a build skips them.
+
+A booklet is a pure function of its profile, the library, the templates, the settings, the site
+secret and movebook itself. A build fingerprints those inputs (SHA-256 of the files' bytes) and,
+after publishing a patient, writes a stamp: the fingerprint and what the build wrote. The next
+build leaves a patient alone when the fingerprint is the same and everything the stamp lists is
+still in place. The stamps live in output/.stamps/, beside the site, never in it: they are for
+this machine, not the host.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from movebook import __version__
+from movebook.model import Config, Profile
+
+STAMPS_DIR = ".stamps"
+PACKAGE = Path(__file__).resolve().parent
+# Libraries whose output ends up in a booklet: a new version may render differently.
+RENDERERS = ("babel", "jinja2", "markdown", "nh3", "segno", "weasyprint")
+FORMAT = 1  # of a stamp file; a stamp in another format is ignored
+
+
+@dataclass(frozen=True)
+class Stamp:
+    inputs: str  # the fingerprint of everything the booklet was made from
+    pdf: bool  # whether the handouts were made too (not a --no-pdf build)
+    files: tuple[str, ...]  # what the build wrote, relative to output/
+
+
+def shared_inputs(root: Path, config: Config, secret: bytes) -> str:
+    """The fingerprint of what every patient's booklet is made from: the settings, content/,
+    templates/, the clinic's logo, movebook's own code and theme, the versions of the libraries
+    that render, and the site secret (keyed, so the fingerprint says nothing about it)."""
+    digest = hashlib.sha256(f"movebook {__version__} stamp {FORMAT}\n".encode())
+    for name in RENDERERS:
+        digest.update(f"{name} {_version(name)}\n".encode())
+    digest.update(hmac.new(secret, b"movebook:stamp", hashlib.sha256).digest())
+    files = [root / "movebook.yaml", *_tree(root / "content"), *_tree(root / "templates")]
+    if config.clinic.logo:
+        files.append(root / config.clinic.logo)
+    _add_files(digest, root, files)
+    _add_files(digest, PACKAGE, (p for p in _tree(PACKAGE) if p.suffix != ".pyc"))
+    return digest.hexdigest()
+
+
+def patient_inputs(shared: str, root: Path, profile: Profile) -> str:
+    """The fingerprint of one patient's booklet: the shared inputs and the profile's file."""
+    digest = hashlib.sha256(shared.encode())
+    _add_files(digest, root, [root / "profiles" / f"{profile.id}.yaml"])
+    return digest.hexdigest()
+
+
+def up_to_date(output: Path, profile: str, inputs: str, pdf: bool, booklet: Path) -> bool:
+    """Whether the last build of this patient had these inputs, made the PDFs if they are
+    wanted now, and everything it wrote is still there, in a booklet folder holding nothing
+    else."""
+    stamp = read(output, profile)
+    if stamp is None or stamp.inputs != inputs or (pdf and not stamp.pdf):
+        return False
+    if not booklet.is_dir() or not all((output / name).is_file() for name in stamp.files):
+        return False
+    inside = booklet.relative_to(output).as_posix() + "/"
+    return {name for name in stamp.files if name.startswith(inside)} == set(
+        written(output, list(booklet.iterdir()))
+    )
+
+
+def read(output: Path, profile: str) -> Stamp | None:
+    try:
+        data = json.loads((output / STAMPS_DIR / f"{profile}.json").read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT:
+            return None
+        return Stamp(str(data["inputs"]), bool(data["pdf"]), tuple(map(str, data["files"])))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # no stamp, or not one we wrote: build the patient again
+
+
+def encode(stamp: Stamp) -> bytes:
+    data = {"format": FORMAT, "inputs": stamp.inputs, "pdf": stamp.pdf, "files": stamp.files}
+    return (json.dumps(data, indent=1) + "\n").encode("utf-8")
+
+
+def stamp_path(output: Path, profile: str) -> Path:
+    return output / STAMPS_DIR / f"{profile}.json"
+
+
+def _tree(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return [
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and not path.name.startswith(".")
+    ]
+
+
+def _add_files(digest: hashlib._Hash, base: Path, files: Iterable[Path]) -> None:
+    """Each file's path (relative to base) and bytes, in a stable order; a missing file too."""
+    for path in sorted(files):
+        name = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b"\0missing"
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def written(output: Path, paths: Sequence[Path]) -> tuple[str, ...]:
+    """Paths as a stamp keeps them: relative to output/, sorted."""
+    return tuple(sorted(path.relative_to(output).as_posix() for path in paths))
