@@ -139,3 +139,15 @@ def test_a_file_that_is_not_the_builds_rebuilds_the_booklet_without_it(clinic: P
     stray.write_text("from an older build")
     assert rebuilt(clinic) == {"ana-silva"}
     assert not stray.exists()
+
+
+def test_files_half_written_by_a_killed_build_are_swept_away(clinic: Path) -> None:
+    output = clinic / "output"
+    leftovers = [
+        write(output, "pdf/ana-silva/.staging-k3j2", b"%PDF-1.7 half"),
+        write(output, ".stamps/.staging-9x1", "{"),
+        write(output, "site/p/.staging-a1b2/index.html", "half"),
+    ]
+    assert rebuilt(clinic) == set()
+    assert not any(path.exists() for path in leftovers)
+    assert not (output / "site" / "p" / ".staging-a1b2").exists()

@@ -177,11 +177,17 @@ class Publisher:
         return resolved
 
     def sweep(self) -> None:
-        """Remove what an interrupted build left half-done; finished booklets are untouched."""
-        for parent in (self.patients, self.site, self.pdfs):
+        """Remove what a killed build left half-done (a staging folder, a file half-written
+        beside its target); finished booklets are untouched."""
+        stamps = self.output / stamp.STAMPS_DIR
+        parents = [self.patients, self.site, stamps, self.pdfs, *self.pdfs.glob("*/")]
+        for parent in parents:
             if parent.is_dir():
                 for leftover in parent.glob(f"{STAGING}*"):
-                    shutil.rmtree(leftover, ignore_errors=True)
+                    if leftover.is_dir():
+                        shutil.rmtree(leftover, ignore_errors=True)
+                    else:
+                        leftover.unlink(missing_ok=True)
 
     def write_stamp(self, profile: Profile, slug: str, inputs: str, pdf: bool) -> None:
         """Note what this patient's booklet was just made from and what it wrote (the stamp is
