@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 import shutil
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import Any, NoReturn
 
 import pytest
 
@@ -131,3 +136,47 @@ def bundled_copy(root: Path) -> Path:
         shutil.copytree(REPO / folder, root / folder)
     shutil.copy(REPO / "movebook.yaml", root / "movebook.yaml")
     return root
+
+
+# Tools some checks need (a browser, the HTML checker) -----------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's, driven by Playwright
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def missing(what: str) -> NoReturn:
+    """Skip when a tool is missing on a workstation; on CI a missing tool is a failure."""
+    message = f"{what} is needed for the browser and HTML checks"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}, but it is missing and CI=true: install it, these checks must run")
+    pytest.skip(message)
+
+
+def require(available: bool, what: str) -> None:
+    if not available:
+        missing(what)
+
+
+def module(name: str, what: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        missing(what)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium, started once per test module."""
+    require(CHROMIUM.exists(), str(CHROMIUM))
+    sync_api = module("playwright.sync_api", "the playwright package")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from conftest import SECRET, SITE_SECRET, bundled_copy
+from conftest import SECRET, SITE_SECRET, bundled_copy, module, require
 from movebook import publish
 from movebook.site import SECRET_ENV, private_url
-from test_validators import AXE_OPTIONS, CHROMIUM, CHROMIUM_ARGS, module, require
+from test_validators import AXE_OPTIONS
 
 PATIENTS = ["maria-lopez", "aurelio-bianchi"]  # aurelio also has a passphrase
 
@@ -83,16 +83,6 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
     assert not result.failed, result.failed
     yield Host(root, base, requests)
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require(CHROMIUM.exists(), str(CHROMIUM))
-    sync_api = module("playwright.sync_api", "the playwright package")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -26,15 +26,6 @@ SITE_SECRET = SiteSecret(_decode(SECRET, "test"), "test")
 MARIA, FATIMA = "maria-lopez", "fatima-al-sayed"
 LIVE = re.compile(r'<script src="/_movebook/live\.js\?generation=(\d+)"></script>\s*</head>')
 TROUBLE = "The booklet could not be rebuilt"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def clinic(tmp_path: Path, *keep: str) -> Path:
@@ -392,28 +383,6 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
 
 
 # --- in a real browser ------------------------------------------------------------------
-
-
-def missing(what: str) -> NoReturn:
-    """Skip when a tool is missing on a workstation; on CI a missing tool is a failure."""
-    message = f"{what} is needed for the live-reload check in a browser"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}, but it is missing and CI=true: install it, these checks must run")
-    pytest.skip(message)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        missing(str(CHROMIUM))
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("the playwright package")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 SHOWS = "text => document.body !== null && document.body.innerText.includes(text)"

@@ -6,32 +6,19 @@ by Playwright). Without them the tests skip on a workstation and fail on CI (CI=
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 
-from conftest import REPO, SECRET, SITE_SECRET, open_page, page_names
+from conftest import REPO, SECRET, SITE_SECRET, module, open_page, page_names, require
 from movebook.publish import build
 from movebook.site import encode
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
     "resultTypes": ["violations"],  # passes and incompletes come back as summaries only
@@ -42,26 +29,6 @@ ZOOMED = {"width": 320, "height": 720}  # a 640px-wide window at 200% zoom
 PATIENTS = ["maria-lopez", "fatima-al-sayed"]  # full booklets, sampled page by page
 # The bundled Nu checker (2020) predates these standard CSS properties and calls them unknown.
 CSS_NEWER_THAN_CHECKER = {"text-decoration-thickness", "text-underline-offset"}
-
-
-def missing(what: str) -> NoReturn:
-    """Skip when a tool is missing on a workstation; on CI a missing tool is a failure."""
-    message = f"{what} is needed for the HTML and accessibility checks"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}, but it is missing and CI=true: install it, these checks must run")
-    pytest.skip(message)
-
-
-def require(available: bool, what: str) -> None:
-    if not available:
-        missing(what)
-
-
-def module(name: str, what: str) -> ModuleType:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        missing(what)
 
 
 @dataclass(frozen=True)
@@ -195,16 +162,6 @@ def test_the_stylesheet_is_valid_css(nu_errors: list[dict[str, Any]], site: Site
 
 
 # In the browser -----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require(CHROMIUM.exists(), str(CHROMIUM))
-    sync_api = module("playwright.sync_api", "the playwright package")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
