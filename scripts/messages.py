@@ -29,8 +29,18 @@ SOURCE_LANGUAGE = "en"
 OPTIONS = {"theme/templates/**": {"extensions": "jinja2.ext.i18n"}}
 
 
+# No year and no generator version in the header: they would change the files (and fail the
+# check) on New Year's Day or with a newer Babel, while no message changed.
+HEADER = """\
+# Translations template for movebook.
+# This file is distributed under the same license as the movebook project.
+#"""
+
+
 def template() -> Catalog:
-    catalog = Catalog(project="movebook", domain="movebook", charset="utf-8")
+    catalog = Catalog(
+        project="movebook", domain="movebook", charset="utf-8", header_comment=HEADER
+    )
     for filename, lineno, message, comments, context in extract_from_dir(
         PACKAGE,
         METHODS,
@@ -47,7 +57,9 @@ def render(catalog: Catalog) -> bytes:
     lines = [
         line
         for line in buffer.getvalue().split(b"\n")
-        if not line.startswith((b'"POT-Creation-Date', b'"PO-Revision-Date', b"#. Translations"))
+        if not line.startswith(
+            (b'"POT-Creation-Date', b'"PO-Revision-Date', b'"Generated-By', b"#. Translations")
+        )
     ]
     return b"\n".join(lines)
 
@@ -68,15 +80,27 @@ def catalogues() -> dict[Path, bytes]:
     return files
 
 
+def messages(data: bytes) -> list[tuple[object, ...]]:
+    """A catalogue as what it says, not how a Babel version lays it out: every message with its
+    translation, context, places, flags and comments; the header is left out."""
+    catalog = read_po(io.BytesIO(data), domain="movebook")
+    return [
+        (m.id, m.string, m.context, sorted(m.locations), sorted(m.flags), m.auto_comments)
+        for m in catalog
+        if m.id
+    ]
+
+
 def main() -> int:
     english = LOCALE / "en" / "LC_MESSAGES" / "movebook.po"
     if not english.exists():
         english.parent.mkdir(parents=True, exist_ok=True)
-        english.write_bytes(render(Catalog(locale="en", project="movebook", domain="movebook")))
+        empty = Catalog(locale="en", project="movebook", domain="movebook", header_comment=HEADER)
+        english.write_bytes(render(empty))
     stale = [
         path
         for path, data in catalogues().items()
-        if not path.exists() or path.read_bytes() != data
+        if not path.exists() or messages(path.read_bytes()) != messages(data)
     ]
     if "--check" in sys.argv:
         for path in stale:
