@@ -135,6 +135,11 @@ BAD_LOGOS = {
         lambda root: (secret_file(root), link(".movebook-secret")(root)),
         "expected a file that is not hidden, got 'logo.png' (a link to a hidden file)",
     ),
+    "a loop of links": (
+        "logo.png",
+        lambda root: (link("loop.png")(root), link("logo.png", "loop.png")(root)),
+        "expected a readable image file, got 'logo.png' (a loop of links)",
+    ),
     "a missing file": (
         "brand/logo.png",
         nothing,

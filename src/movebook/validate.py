@@ -5,6 +5,7 @@ Every problem is collected with its file and line; the caller aborts once.
 
 from __future__ import annotations
 
+import errno
 import functools
 import io
 import re
@@ -515,8 +516,10 @@ def logo_problem(root: Path, logo: str) -> str | None:
         path = (root / logo).resolve(strict=True)
     except FileNotFoundError:
         return f"expected an existing image file, got {got} (no such file)"
-    except (OSError, RuntimeError) as error:
-        return f"expected a readable image file, got {got} ({getattr(error, 'strerror', error)})"
+    except (OSError, RuntimeError) as error:  # RuntimeError: a loop, before Python 3.13
+        looped = isinstance(error, RuntimeError) or error.errno == errno.ELOOP
+        reason = "a loop of links" if looped else getattr(error, "strerror", None) or error
+        return f"expected a readable image file, got {got} ({reason})"
     if not path.is_relative_to(project):
         return f"expected a file inside the project, got {got} (a link to a file outside it)"
     if any(part.startswith(".") for part in path.relative_to(project).parts):
@@ -528,7 +531,8 @@ def logo_problem(root: Path, logo: str) -> str | None:
     try:
         size = path.stat().st_size
         if size > LOGO_MAX_BYTES:
-            return f"expected an image of at most 1 MB, got {got} ({size / 1e6:.1f} MB)"
+            most = f"{LOGO_MAX_BYTES / 1e6:g} MB"
+            return f"expected an image of at most {most}, got {got} ({size / 1e6:.1f} MB)"
         data = path.read_bytes()
     except OSError as error:
         return f"expected a readable image file, got {got} ({error.strerror})"
