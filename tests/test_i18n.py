@@ -74,7 +74,7 @@ def test_a_new_language_is_a_catalogue_not_a_rewrite(project: Path) -> None:
     assert "2 septembre 2026" in overview  # dates follow the profile's language
     assert "«Your main session»" in overview
     assert "«Ask yourself: how many can I do perfectly?" in overview  # computed wording too
-    assert "«Page» " in booklet.handout  # and the print stylesheet's running header
+    assert render.css_string("«Page» ") in booklet.handout  # and the print running header
     assert "«Pain (0-10)»" in booklet.pages["progress.html"]  # and the chart's labels
 
 

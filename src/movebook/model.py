@@ -11,7 +11,9 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -145,7 +147,7 @@ VOCAB_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 def _matching(pattern: re.Pattern[str], what: str) -> BeforeValidator:
     def check(value: Any) -> Any:
-        if isinstance(value, str) and not pattern.match(value):
+        if isinstance(value, str) and not pattern.fullmatch(value):
             raise PydanticCustomError(
                 "pattern", "expected {what}, got {got}", {"what": what, "got": describe(value)}
             )
@@ -171,6 +173,86 @@ def _iso_date(value: Any) -> Any:
     raise PydanticCustomError(
         "date", "expected a date as YYYY-MM-DD, got {got}", {"got": describe(value)}
     )
+
+
+# The image types a logo may be, by extension, as Pillow names their formats.
+IMAGE_FORMATS = {
+    ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".webp": "WEBP", ".svg": "SVG",
+}  # fmt: skip
+
+
+def _image_path(value: Any) -> Any:
+    """A logo names a file inside the project, never a hidden one (`.movebook-secret`): it is
+    published on the site. Whether the file exists and is an image is validate's job."""
+    if not isinstance(value, str):
+        return value
+    path = PurePosixPath(value)
+    if not value or path.is_absolute() or ".." in path.parts or value.startswith("~"):
+        raise PydanticCustomError(
+            "path",
+            "expected a path inside the project, relative to movebook.yaml, got {got}",
+            {"got": describe(value)},
+        )
+    if any(part.startswith(".") for part in path.parts):
+        raise PydanticCustomError(
+            "path",
+            "expected a file that is not hidden (no name starting with '.'), got {got}",
+            {"got": describe(value)},
+        )
+    if path.suffix.lower() not in IMAGE_FORMATS:
+        raise PydanticCustomError(
+            "path",
+            "expected a .png, .jpg, .jpeg, .gif, .webp or .svg image, got {got}",
+            {"got": describe(value)},
+        )
+    return value
+
+
+URL_CHARACTERS = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+")  # RFC 3986's, no others
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}  # where a test site may be served over http
+HOST_AND_PORT = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])"
+    r"(?::[0-9]{1,5})?",
+    re.IGNORECASE,
+)
+
+
+def _site_url(value: Any) -> Any:
+    """The address the site is published at goes into every QR code and `movebook links`:
+    an https:// address with a host and nothing that could smuggle in more."""
+    if not isinstance(value, str):
+        return value
+
+    def wrong(expected: str, got: str | None = None) -> PydanticCustomError:
+        return PydanticCustomError(
+            "url",
+            "expected {expected}, got {got}",
+            {"expected": expected, "got": got or describe(value)},
+        )
+
+    if not URL_CHARACTERS.fullmatch(value):
+        raise wrong("a web address (no spaces, quotes, control or non-ASCII characters)")
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise wrong("an address with a host name, like https://booklets.example.org/") from None
+    if parts.scheme not in ("https", "http"):
+        raise wrong("an https:// address")
+    if "?" in value or "#" in value:
+        raise wrong("an address without a query (?) or fragment (#)")
+    if "@" in parts.netloc:
+        raise wrong("an address without a user name or password", "one with them")
+    if not value.lower().startswith(parts.scheme + "://") or not HOST_AND_PORT.fullmatch(
+        parts.netloc
+    ):
+        raise wrong("an address with a host name, like https://booklets.example.org/")
+    try:
+        parts.port  # noqa: B018 (raises for a port out of range)
+    except ValueError:
+        raise wrong("an address with a port number up to 65535") from None
+    if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+        raise wrong("an https:// address (http:// only for localhost)")
+    return value
 
 
 Slug = Annotated[str, _matching(SLUG, "a safe id (lower-case letters, digits and single hyphens)")]
@@ -493,7 +575,7 @@ class EducationMeta(Strict):
 class Clinic(Strict):
     name: Text
     contact: str | None = None
-    logo: str | None = None
+    logo: Annotated[str, BeforeValidator(_image_path)] | None = None
     accent: HexColour = "#2f6f62"
 
 
@@ -505,7 +587,7 @@ class Defaults(Strict):
 
 class SiteConfig(Strict):
     private: bool = True
-    base_url: str | None = None
+    base_url: Annotated[str, BeforeValidator(_site_url)] | None = None
 
 
 class PdfConfig(Strict):

@@ -52,7 +52,15 @@ ALLOWED_TAGS = {
     "ol", "p", "strong", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
-ALLOWED_SCHEMES = {"https", "mailto", "tel"}
+# Where a link from Markdown may lead. Not http: (the same page on https, or nothing), not
+# relative paths (they would lead to the clinic's own folder, or a file:// share, from the
+# PDF) and not #anchors: the ids differ between a web page and the handout, so one that works
+# in one is broken in the other.
+LINK_SCHEMES = {"https", "mailto", "tel"}
+# C0 and C1 control characters but tab and newline: never valid in HTML, invisible on paper.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_ANCHOR_TAG = re.compile(r"<a(\s[^>]*)?>|</a>")  # nh3 escapes < and > inside values
+_CSS_UNSAFE = re.compile(r"""[^ -~]|["'\\<>&]""")  # what css_string writes as an escape
 
 # Every site page may load only the site's own stylesheet, fonts, images and loader script,
 # and send nothing anywhere else. (frame-ancestors only works as an HTTP header: see README.)
@@ -76,8 +84,9 @@ HEADERS = [
 
 
 def markdown_html(text: str, shift: int = 0) -> Markup:
-    """Markdown to HTML through an allow-list sanitizer: raw HTML can't smuggle in anything."""
-    html = markdown.markdown(text, extensions=["sane_lists"], output_format="html")
+    """Markdown to HTML through an allow-list sanitizer: raw HTML can't smuggle in anything,
+    and a link whose address is not allowed becomes its plain text."""
+    html = markdown.markdown(CONTROL.sub("", text), extensions=["sane_lists"], output_format="html")
     for level in range(4, 0, -1) if shift else ():
         html = html.replace(f"<h{level}", f"<h{min(6, level + shift)}")
         html = html.replace(f"</h{level}>", f"</h{min(6, level + shift)}>")
@@ -85,11 +94,54 @@ def markdown_html(text: str, shift: int = 0) -> Markup:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=ALLOWED_SCHEMES,
+        url_schemes=LINK_SCHEMES,
+        attribute_filter=_filter_attribute,
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
-    return Markup(clean)  # sanitized just above
+    return Markup(CONTROL.sub("", _unwrap_dead_links(clean)))  # sanitized just above
+
+
+def allowed_link(url: str) -> str | None:
+    """The address a link from untrusted text may keep: an https:// one with a host and no
+    user name, or mailto: or tel:. None for anything else (a relative or protocol-relative
+    path, file:, javascript:, or an address with spaces or control characters in it)."""
+    if re.search(r"[\x00-\x20\x7f-\x9f\\]", url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme in ("mailto", "tel"):
+        return url
+    web = url[len(scheme) : len(scheme) + 3] == "://" and "@" not in parts.netloc
+    return url if scheme == "https" and web and parts.hostname else None
+
+
+def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
+    return allowed_link(value) if attribute == "href" else value
+
+
+def _unwrap_dead_links(html: str) -> str:
+    """`<a>` tags that lost their href, without the tags: their text stays as text."""
+    live: list[bool] = []
+
+    def tag(match: re.Match[str]) -> str:
+        if match[0] == "</a>":
+            return match[0] if not live or live.pop() else ""
+        live.append(' href="' in (match[1] or ""))
+        return match[0] if live[-1] else ""
+
+    return _ANCHOR_TAG.sub(tag, html)
+
+
+def css_string(value: object) -> Markup:
+    """A value as a quoted CSS string. Quotes, backslashes, `<` (so that `</style` can never
+    end the element a stylesheet is inlined in) and everything outside printable ASCII are
+    written as `\\HHHHHH ` escapes; nothing else in a value can reach the CSS syntax."""
+    text = _CSS_UNSAFE.sub(lambda match: f"\\{ord(match[0]):06X} ", CONTROL.sub("", str(value)))
+    return Markup(f'"{text}"')
 
 
 # --- templates ---------------------------------------------------------------
@@ -127,6 +179,7 @@ def _environment(
             enabled_extensions=("html", "svg", "xml"), default_for_string=True
         ),
         undefined=jinja2.StrictUndefined,
+        finalize=_printable,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
@@ -135,9 +188,18 @@ def _environment(
     words = Words(language)
     env.install_gettext_translations(words.translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters["markdown"] = markdown_html
+    env.filters["css_string"] = css_string
     env.globals["words"] = words
     env.globals["csp"] = CONTENT_SECURITY_POLICY
     return env
+
+
+def _printable(value: Any) -> Any:
+    """What a template prints, without control characters (a YAML "\\x07" is text too)."""
+    if isinstance(value, str) and CONTROL.search(value):
+        clean = CONTROL.sub("", value)
+        return Markup(clean) if isinstance(value, Markup) else clean
+    return value
 
 
 def template_position(error: BaseException) -> str:
@@ -364,7 +426,7 @@ class Context:
         logo = self.config.clinic.logo
         if not logo:
             return None
-        return self.assets + "logo" + Path(logo).suffix if medium == "web" else logo
+        return self.assets + published_logo(logo) if medium == "web" else logo
 
     def render(self, template: str, medium: str, here: str = "", **page: Any) -> str:
         return self.env.get_template(template).render(self.values(medium, here=here, **page))
@@ -526,8 +588,13 @@ def site_assets(config: Config, project_root: Path | None) -> dict[str, Path]:
     files = {f"assets/fonts/{font.name}": font for font in sorted(FONTS.iterdir())}
     files["assets/unlock.js"] = STATIC / "unlock.js"
     if config.clinic.logo and project_root is not None:
-        files["assets/logo" + Path(config.clinic.logo).suffix] = project_root / config.clinic.logo
+        files["assets/" + published_logo(config.clinic.logo)] = project_root / config.clinic.logo
     return files
+
+
+def published_logo(logo: str) -> str:
+    """The logo's file name on the site, whatever it is called in the project."""
+    return "logo" + Path(logo).suffix.lower()
 
 
 def qr_code(url: str) -> str:
@@ -576,6 +643,16 @@ def asset_fetcher(allowed: list[Path]) -> Any:
     return AssetFetcher()
 
 
+def _keep_safe_links(root: Any) -> None:
+    """Links in the PDF lead only to its own pages (#id) or where Markdown may link: any other
+    href would be resolved against the project folder into a file:// link."""
+    for element in root.iter():
+        href = element.get("href") if element.tag == "a" else None
+        internal = href is not None and len(href) > 1 and href.startswith("#")
+        if href is not None and not internal and allowed_link(href) is None:
+            del element.attrib["href"]
+
+
 @contextmanager
 def _quiet_weasyprint() -> Iterator[None]:
     """Keep WeasyPrint's warnings (a refused URL, an unsupported CSS property) off the
@@ -606,6 +683,7 @@ def render_pdf(
             base_url=base.resolve().as_uri() + "/",
             url_fetcher=asset_fetcher(allowed),
         )
+        _keep_safe_links(document.etree_element)
         pdf = document.write_pdf(
             pdf_variant="pdf/ua-1",
             pdf_identifier=PDF_IDENTIFIER,

@@ -5,19 +5,24 @@ Every problem is collected with its file and line; the caller aborts once.
 
 from __future__ import annotations
 
+import errno
 import functools
+import io
 import re
 import types
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Union, get_args, get_origin
+from xml.etree import ElementTree
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from movebook.errors import Problem, describe, did_you_mean, field_path
 from movebook.load import RawProject, Source
 from movebook.model import (
+    IMAGE_FORMATS,
     SLUG,
     Block,
     Config,
@@ -54,6 +59,20 @@ _TYPE_NAMES = {
     "model_attributes_type": "a mapping",
     "date_type": "a date as YYYY-MM-DD",
 }
+
+
+# Error kinds whose message is already `expected X, got Y`.
+_OWN_MESSAGES = (
+    "range",
+    "unknown_id",
+    "unsided",
+    "date",
+    "pattern",
+    "dose",
+    "criterion",
+    "path",
+    "url",
+)
 
 
 @dataclass
@@ -109,7 +128,7 @@ def _problems(source: Source, error: ValidationError, shape: Any) -> Iterable[Pr
         elif kind == "too_short":
             minimum = detail.get("ctx", {}).get("min_length", 1)
             message = f"expected at least {minimum} entr{'y' if minimum == 1 else 'ies'}, got none"
-        elif kind in ("range", "unknown_id", "unsided", "date", "pattern", "dose", "criterion"):
+        elif kind in _OWN_MESSAGES:
             message = detail["msg"]
         else:
             message = f"{detail['msg']}, got {got}"
@@ -282,7 +301,7 @@ def _check_file_ids(sources: list[Source], what: str, report: Report) -> dict[st
     first: dict[str, Source] = {}
     for source in sources:
         stem = _stem(source)
-        if not SLUG.match(stem):
+        if not SLUG.fullmatch(stem):
             report.problems.append(
                 Problem(
                     source.path,
@@ -482,6 +501,88 @@ def _validate_education(
 
 # --- profiles and config -----------------------------------------------------
 
+LOGO_MAX_BYTES = 1_000_000
+LOGO_MAX_PIXELS = 4096  # on either side: a logo is printed 70 mm wide at most
+SVG_ROOT = "{http://www.w3.org/2000/svg}svg"
+_NOT_AN_IMAGE = "expected {kind} image data (as the extension says), got {got}"
+
+
+def logo_problem(root: Path, logo: str) -> str | None:
+    """Why the logo cannot be published, or None. It is copied onto the site as it is, so
+    it must really be an image file inside the project, also once links are followed."""
+    got = describe(logo)
+    project = root.resolve()
+    try:
+        path = (root / logo).resolve(strict=True)
+    except FileNotFoundError:
+        return f"expected an existing image file, got {got} (no such file)"
+    except (OSError, RuntimeError) as error:  # RuntimeError: a loop, before Python 3.13
+        looped = isinstance(error, RuntimeError) or error.errno == errno.ELOOP
+        reason = "a loop of links" if looped else getattr(error, "strerror", None) or error
+        return f"expected a readable image file, got {got} ({reason})"
+    if not path.is_relative_to(project):
+        return f"expected a file inside the project, got {got} (a link to a file outside it)"
+    if any(part.startswith(".") for part in path.relative_to(project).parts):
+        return f"expected a file that is not hidden, got {got} (a link to a hidden file)"
+    if path.is_dir():
+        return f"expected an image file, got {got} (a folder)"
+    if not path.is_file():
+        return f"expected an image file, got {got} (not a regular file)"
+    try:
+        size = path.stat().st_size
+        if size > LOGO_MAX_BYTES:
+            most = f"{LOGO_MAX_BYTES / 1e6:g} MB"
+            return f"expected an image of at most {most}, got {got} ({size / 1e6:.1f} MB)"
+        data = path.read_bytes()
+    except OSError as error:
+        return f"expected a readable image file, got {got} ({error.strerror})"
+    kind = IMAGE_FORMATS[PurePosixPath(logo).suffix.lower()]
+    if kind == "SVG":
+        return _svg_problem(data, got)
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():  # a decompression bomb warning: refused just below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[kind]) as image:
+                width, height = image.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return f"{_NOT_AN_IMAGE.format(kind=kind, got=got)}, which has other content"
+    if max(width, height) > LOGO_MAX_PIXELS:
+        return (
+            f"expected an image at most {LOGO_MAX_PIXELS} pixels on each side, "
+            f"got {got} ({width} x {height})"
+        )
+    return None
+
+
+def _svg_problem(data: bytes, got: str) -> str | None:
+    """An SVG is a document: it must be one, and carry nothing that runs if it is opened."""
+    wrong = _NOT_AN_IMAGE.format(kind="SVG", got=got)
+    if b"<!ENTITY" in data:
+        return f"{wrong}, which declares XML entities"
+    try:
+        svg = ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        return f"{wrong}, which is not XML"
+    if svg.tag != SVG_ROOT:
+        return f"{wrong}, which has other content"
+    for element in svg.iter():
+        handlers = [name for name in element.attrib if name.rsplit("}", 1)[-1].startswith("on")]
+        scripted = any(
+            value.strip().lower().startswith("javascript:") for value in element.attrib.values()
+        )
+        if element.tag.rsplit("}", 1)[-1] == "script" or handlers or scripted:
+            return f"expected an SVG image without scripts, got {got}, which has one"
+    return None
+
+
+def _check_config(source: Source, config: Config, root: Path, report: Report) -> None:
+    if config.clinic.logo is not None:
+        problem = logo_problem(root, config.clinic.logo)
+        if problem:
+            report.problems.append(source.problem(("clinic", "logo"), "clinic.logo", problem))
+
 
 def validate_profile(source: Source, context: Context, report: Report) -> Profile | None:
     before = len(report.problems)
@@ -555,6 +656,8 @@ def validate_project(
     report = Report()
     context = build_context(raw)
     config: Config | None = validate(raw.config, Config, context, report)
+    if config is not None:
+        _check_config(raw.config, config, raw.root, report)
     library = validate_library(raw, context, report)
     profiles: dict[str, Profile] = {}
     for source in raw.profiles:
