@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 
 from movebook import stamp
-from movebook.errors import Problem, ProjectError, did_you_mean
+from movebook.errors import Problem, ProjectError, did_you_mean, os_culprit, shown_path
 from movebook.load import PROFILES_DIR, load_project_sources
 from movebook.model import Config, Library, Profile
 from movebook.render import (
@@ -204,14 +204,16 @@ class Publisher:
         stamps = self.output / stamp.STAMPS_DIR
         if stamps.is_dir():
             for path in stamps.glob("*.json"):
-                if path.stem not in profiles:
+                if path.stem not in profiles and path.is_file():
                     path.unlink()
         removed = 0
         if self.patients.is_dir():
             for folder in self.patients.iterdir():
-                if folder.name not in keep and not folder.name.startswith(STAGING):
-                    shutil.rmtree(self._inside(folder))
-                    removed += 1
+                # p/ holds booklet folders; anything else (a .DS_Store) is no booklet: left alone
+                if folder.name in keep or folder.name.startswith(STAGING) or not folder.is_dir():
+                    continue
+                shutil.rmtree(self._inside(folder))
+                removed += 1
         return removed
 
     def write_file(self, path: Path, data: bytes) -> None:
@@ -224,8 +226,10 @@ class Publisher:
                 stream.write(data)
             os.chmod(temporary, 0o644)
             os.replace(temporary, path)
-        except BaseException:
+        except BaseException as error:
             Path(temporary).unlink(missing_ok=True)
+            if isinstance(error, OSError) and error.filename is None:
+                error.filename = str(path)  # a full disk names no file
             raise
 
     def site_files(self, files: Mapping[str, str], assets: Mapping[str, Path]) -> None:
@@ -343,13 +347,32 @@ def build(
         if isinstance(rendered, str):
             finish(Outcome(name, (rendered,)))
             continue
-        pdf_path = publisher.patient(name, secret.slug(name), rendered)
-        publisher.write_stamp(profiles[name], secret.slug(name), inputs[name], pdf=pdf)
+        try:
+            pdf_path = publisher.patient(name, secret.slug(name), rendered)
+            publisher.write_stamp(profiles[name], secret.slug(name), inputs[name], pdf=pdf)
+        except OSError as error:  # this patient's folder is read-only, say: the others go on
+            finish(Outcome(name, (_cannot_write(error, root, publisher, name),)))
+            continue
         finish(Outcome(name, pdf=pdf_path))
     if not wanted:  # only a full build knows every profile
         result.removed = publisher.prune({secret.slug(name) for name in names}, set(names))
     result.outcomes.sort(key=lambda o: o.profile)
     return result
+
+
+def _cannot_write(error: OSError, root: Path, publisher: Publisher, profile: str) -> str:
+    """`output/pdf/maria-lopez: Permission denied (cannot write the handout for ...)`. A
+    booklet's folder is named by its parent only: the line would tie the patient to their
+    link."""
+    path, reason = os_culprit(error)
+    path = path or publisher.output
+    if path.is_relative_to(publisher.patients):
+        path = publisher.patients
+    what = "handout" if path.is_relative_to(publisher.pdfs) else "booklet"
+    return (
+        f"{shown_path(path, root)}: {reason} "
+        f"(cannot write the {what} for {PROFILES_DIR}/{profile}.yaml)"
+    )
 
 
 def _render_all(

@@ -1,0 +1,278 @@
+"""Faults a build meets on a real machine: a file where a folder should be, a read-only
+folder, a full disk, a template that raises, a worker that dies, a build killed with -9. Each
+is one line on stderr naming the file (and the patient, when one is concerned), exit 1, no
+traceback, and nothing half-written."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from conftest import GOOD_PROFILE, SECRET, booklet_folder, page_file, write
+from movebook import publish
+from movebook.cli import main
+from movebook.serve import Preview
+
+OTHER_PROFILE = GOOD_PROFILE.replace("ana-silva", "bo-berg").replace("Ana Silva", "Bo Berg")
+BAR = "Building booklets"  # the progress bar's label: the only line a build always prints
+
+
+def cli(*args: str) -> Result:
+    """In this process (--jobs 1 for a build), so that what a test patches applies."""
+    jobs = ["--jobs", "1"] if args[0] == "build" else []
+    return CliRunner().invoke(main, [*args, *jobs])
+
+
+def failed_with(result: Result, *lines: str) -> None:
+    """Exit 1 and exactly these lines on stderr: no traceback, nothing else."""
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert result.stderr.splitlines() == list(lines)
+
+
+def staging_left(root: Path) -> list[Path]:
+    return [p for p in (root / "output").rglob("*") if p.name.startswith(publish.STAGING)]
+
+
+@pytest.fixture
+def two(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two patients. The handouts are stand-ins: these tests are about writing them."""
+    write(project, "profiles/ana-silva.yaml", GOOD_PROFILE)
+    write(project, "profiles/bo-berg.yaml", OTHER_PROFILE)
+    monkeypatch.setattr(publish, "render_pdf", lambda *args, **kwargs: b"%PDF-1.7 stand-in")
+    return project
+
+
+# --- a file where a folder should be ---------------------------------------------------------
+
+
+def test_a_file_where_the_site_folder_should_be(two: Path) -> None:
+    write(two, "output/site", "not a folder")
+    failed_with(
+        cli("build", "--no-pdf", "--project", str(two)),
+        "output/site: expected a folder, got a file",
+    )
+    assert (two / "output" / "site").read_text() == "not a folder"
+    assert staging_left(two) == []
+
+
+def test_a_file_where_a_patients_pdf_folder_should_be_fails_that_patient_alone(
+    two: Path,
+) -> None:
+    write(two, "output/pdf/ana-silva", "not a folder")
+    failed_with(
+        cli("build", "--project", str(two)),
+        BAR,
+        "output/pdf/ana-silva: expected a folder, got a file "
+        "(cannot write the handout for profiles/ana-silva.yaml)",
+    )
+    assert (two / "output" / "pdf" / "bo-berg" / "2026-09-02.pdf").is_file()
+    assert page_file(two, "bo-berg", "index.html").is_file()
+    assert not booklet_folder(two, "ana-silva").exists()
+    assert staging_left(two) == []
+
+
+# --- read-only folders and a full disk (simulated: tests run as root, who may write anywhere) --
+
+
+def refuse_writes(monkeypatch: pytest.MonkeyPatch, folder: Path, code: int) -> None:
+    """Creating, renaming or opening for writing anything inside `folder` fails with `code`,
+    as on a read-only folder (EACCES) or a full disk (ENOSPC)."""
+    folder = folder.resolve()
+
+    def inside(path: Any) -> bool:
+        return Path(os.fsdecode(path)).resolve().is_relative_to(folder)
+
+    def refuse(path: Any) -> OSError:
+        return OSError(code, os.strerror(code), os.fsdecode(path))
+
+    real_open, real_mkdir, real_rename = os.open, os.mkdir, os.rename
+
+    def fake_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and inside(path):
+            raise refuse(path)
+        return real_open(path, flags, *args, **kwargs)
+
+    def fake_mkdir(path: Any, *args: Any, **kwargs: Any) -> None:
+        if inside(path):
+            raise refuse(path)
+        real_mkdir(path, *args, **kwargs)
+
+    def fake_rename(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+        if inside(source) or inside(target):
+            raise refuse(source)
+        real_rename(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", fake_open)
+    monkeypatch.setattr(os, "mkdir", fake_mkdir)
+    monkeypatch.setattr(os, "rename", fake_rename)
+
+
+def test_a_read_only_output_folder(two: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (two / "output").mkdir()
+    refuse_writes(monkeypatch, two / "output", errno.EACCES)
+    failed_with(cli("build", "--no-pdf", "--project", str(two)), "output: Permission denied")
+    assert list((two / "output").iterdir()) == []
+
+
+def test_a_read_only_pdf_folder_fails_that_patient_alone(
+    two: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (two / "output" / "pdf" / "ana-silva").mkdir(parents=True)
+    refuse_writes(monkeypatch, two / "output" / "pdf" / "ana-silva", errno.EACCES)
+    failed_with(
+        cli("build", "--project", str(two)),
+        BAR,
+        "output/pdf/ana-silva: Permission denied "
+        "(cannot write the handout for profiles/ana-silva.yaml)",
+    )
+    assert page_file(two, "bo-berg", "index.html").is_file()
+    assert list((two / "output" / "pdf" / "ana-silva").iterdir()) == []
+
+
+def full_disk(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Writing a file inside `folder` fails as on a full disk: the error names no file."""
+    folder = folder.resolve()
+    real = os.fdopen
+
+    class Full:
+        def __init__(self, stream: Any) -> None:
+            self.stream = stream
+
+        def __enter__(self) -> Full:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.stream.close()
+
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def fake(descriptor: int, *args: Any, **kwargs: Any) -> Any:
+        stream = real(descriptor, *args, **kwargs)
+        if Path(os.readlink(f"/proc/self/fd/{descriptor}")).is_relative_to(folder):
+            return Full(stream)
+        return stream
+
+    monkeypatch.setattr(os, "fdopen", fake)
+
+
+def test_a_full_disk_names_the_file_and_the_patient(
+    two: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (two / "output" / "pdf" / "ana-silva").mkdir(parents=True)
+    full_disk(monkeypatch, two / "output" / "pdf" / "ana-silva")
+    failed_with(
+        cli("build", "--project", str(two)),
+        BAR,
+        "output/pdf/ana-silva: No space left on device "
+        "(cannot write the handout for profiles/ana-silva.yaml)",
+    )
+    assert list((two / "output" / "pdf" / "ana-silva").iterdir()) == []  # no half-written PDF
+    assert page_file(two, "bo-berg", "index.html").is_file()
+
+
+def test_a_full_disk_while_writing_the_site(two: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (two / "output" / "site").mkdir(parents=True)
+    full_disk(monkeypatch, two / "output")
+    failed_with(
+        cli("build", "--no-pdf", "--project", str(two)), "output/site: No space left on device"
+    )
+    assert list((two / "output" / "site").iterdir()) == []
+
+
+# --- the site secret -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["build", "links"])
+def test_a_folder_where_the_site_secret_should_be(
+    two: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    monkeypatch.delenv("MOVEBOOK_SITE_SECRET")
+    (two / ".movebook-secret").mkdir()
+    failed_with(
+        cli(command, "--project", str(two)), ".movebook-secret: expected a file, got a folder"
+    )
+    assert not (two / "output").exists()
+
+
+def test_an_unreadable_site_secret(two: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MOVEBOOK_SITE_SECRET")
+    secret = write(two, ".movebook-secret", SECRET + "\n")
+    real = Path.read_text
+
+    def unreadable(self: Path, *args: Any, **kwargs: Any) -> str:
+        if self == secret:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", unreadable)
+    failed_with(cli("links", "--project", str(two)), ".movebook-secret: Permission denied")
+
+
+# --- every command turns an OSError into one line ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "where"),
+    [
+        (["check"], "movebook.project.validate_project"),
+        (["plan", "ana-silva"], "movebook.project.validate_project"),
+        (["links"], "movebook.project.validate_project"),
+        (["build"], "movebook.publish.validate_project"),
+        (["schema"], "movebook.cli.build_context"),
+        (["reassess", "ana-silva"], "movebook.reassess.validate_project"),
+        (["serve", "--port", "0"], "movebook.publish.validate_project"),
+    ],
+    ids=["check", "plan", "links", "build", "schema", "reassess", "serve"],
+)
+def test_every_command_reports_an_os_error_in_one_line(
+    two: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], where: str
+) -> None:
+    def unreadable(*args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(two / "movebook.yaml"))
+
+    monkeypatch.setattr(where, unreadable)
+    result = cli(*command, "--project", str(two))
+    said = ["Building booklets…"] if command[0] == "serve" else []
+    failed_with(result, *said, "movebook.yaml: Permission denied")
+
+
+def test_schema_into_a_folder_that_is_a_file(two: Path, tmp_path: Path) -> None:
+    write(tmp_path, "schemas", "not a folder")
+    failed_with(
+        cli("schema", "--project", str(two), "--output", str(tmp_path / "schemas" / "p.json")),
+        f"{tmp_path / 'schemas'}: expected a folder, got a file",
+    )
+
+
+def test_serve_with_a_file_where_the_site_should_be(two: Path) -> None:
+    write(two, "output/site", "not a folder")
+    result = cli("serve", "--port", "0", "--project", str(two))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "Building booklets…",
+        "output/site: expected a folder, got a file",
+    ]
+
+
+# --- a stray file beside the booklets ----------------------------------------------------------
+
+
+def test_a_stray_file_beside_the_booklets_is_left_alone(two: Path) -> None:
+    write(two, "output/site/p/.DS_Store", "Finder was here")
+    write(two, "output/.stamps/stray.json", "x")  # a file of a profile that is gone: removed
+    (two / "output" / ".stamps" / "folder.json").mkdir()  # not a stamp: left alone
+    result = cli("build", "--no-pdf", "--project", str(two))
+    assert result.exit_code == 0, result.output
+    assert (two / "output" / "site" / "p" / ".DS_Store").read_text() == "Finder was here"
+    assert not (two / "output" / ".stamps" / "stray.json").exists()
+    assert (two / "output" / ".stamps" / "folder.json").is_dir()
+    with Preview(two, port=0) as preview:
+        preview.start(watch=False)
+        assert not preview.state.errors
+    assert (two / "output" / "site" / "p" / ".DS_Store").is_file()
