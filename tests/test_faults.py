@@ -276,3 +276,57 @@ def test_a_stray_file_beside_the_booklets_is_left_alone(two: Path) -> None:
         preview.start(watch=False)
         assert not preview.state.errors
     assert (two / "output" / "site" / "p" / ".DS_Store").is_file()
+
+
+# --- templates ---------------------------------------------------------------------------------
+
+
+def test_a_template_that_raises_fails_that_patient_alone(two: Path) -> None:
+    write(
+        two,
+        "templates/overview.html",
+        """\
+        {% extends "movebook/overview.html" %}
+        {% block content %}{% if person.name == "Bo Berg" %}{{ 1/0 }}{% endif %}{% endblock %}
+        """,
+    )
+    failed_with(
+        cli("build", "--no-pdf", "--project", str(two)),
+        BAR,
+        "templates/overview.html:2: ZeroDivisionError: division by zero "
+        "(rendering profiles/bo-berg.yaml)",
+    )
+    assert page_file(two, "ana-silva", "index.html").is_file()
+    assert not booklet_folder(two, "bo-berg").exists()
+
+
+@pytest.mark.parametrize(
+    ("template", "text", "line"),
+    [
+        ("site-index.html", "<p>\n{{ 1/0 }}</p>\n", "templates/site-index.html:2: "
+         "ZeroDivisionError: division by zero"),
+        ("booklet.css", "body { color: {{ nope }}; }\n", "templates/booklet.css:1: "
+         "'nope' is undefined"),
+    ],
+    ids=["site-index", "stylesheet"],
+)  # fmt: skip
+def test_an_error_in_a_site_template_stops_the_build_in_one_line(
+    two: Path, template: str, text: str, line: str
+) -> None:
+    write(two, f"templates/{template}", text)
+    failed_with(cli("build", "--no-pdf", "--project", str(two)), line)
+    assert not (two / "output" / "site").exists()
+
+
+def test_check_compiles_the_projects_templates(two: Path) -> None:
+    write(two, "templates/session.html", "{% extends 'movebook/session.html' %}\n{% block x %}")
+    write(two, "templates/base.html", b"<p>caf\xe9</p>\n")
+    result = cli("check", "--project", str(two))
+    failed_with(
+        result,
+        "templates/base.html:1: expected a UTF-8 text file, got bytes that are not UTF-8",
+        "templates/session.html:2: expected a valid template, got Unexpected end of template. "
+        "Jinja was looking for the following tags: 'endblock'. The innermost block that needs "
+        "to be closed is 'block'.",
+    )
+    assert result.stdout.endswith(": 2 errors\n")

@@ -97,7 +97,7 @@ def main() -> None:
 @_project_option
 def check(project_dir: Path | None) -> None:
     """Validate every profile, exercise and setting in the project."""
-    _, report = check_project(_root(project_dir))
+    _, report = check_project(_root(project_dir), templates=True)
     for problem in report.problems:
         click.echo(str(problem), err=True)
     click.echo(

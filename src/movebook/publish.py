@@ -25,6 +25,7 @@ from movebook.render import (
     handout_file,
     rename_pages,
     render_booklet,
+    render_error,
     render_pdf,
     render_sealed_page,
     render_site_index,
@@ -402,8 +403,21 @@ def _render_all(
 def _attempt(
     root: Path, config: Config, library: Library, profile: Profile, pdf: bool, secret: SiteSecret
 ) -> Rendered | str:
-    """A patient's render, or the one-line reason it failed (a template error, say)."""
+    """A patient's render, or the one-line reason it failed: a template error, a template that
+    raised ({{ 1/0 }}), a file it could not read."""
+    rendering = f"(rendering {PROFILES_DIR}/{profile.id}.yaml)"
     try:
         return render_patient(root, config, library, profile, pdf, secret)
-    except jinja2.TemplateError as error:
-        return f"{template_position(error)}: {error} (rendering {PROFILES_DIR}/{profile.id}.yaml)"
+    except OSError as error:
+        path, reason = os_culprit(error)
+        return f"{shown_path(path or root / OUTPUT_DIR, root)}: {reason} {rendering}"
+    except Exception as error:
+        where = template_position(error)
+        if where is None and not isinstance(error, jinja2.TemplateError):
+            return _unrendered(profile.id, render_error(error))
+        file, line = where or ("templates", 0)
+        return f"{file}:{line}: {render_error(error)} {rendering}"
+
+
+def _unrendered(profile: str, why: str) -> str:
+    return f"{PROFILES_DIR}/{profile}.yaml: could not render the booklet: {why}"
