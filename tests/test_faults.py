@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import GOOD_PROFILE, SECRET, booklet_folder, page_file, write
+from conftest import GOOD_PROFILE, SECRET, booklet_folder, bundled_copy, page_file, write
 from movebook import publish
 from movebook.cli import main
 from movebook.serve import Preview
@@ -330,3 +335,148 @@ def test_check_compiles_the_projects_templates(two: Path) -> None:
         "to be closed is 'block'.",
     )
     assert result.stdout.endswith(": 2 errors\n")
+
+
+# --- worker processes (real processes: a build killed, a worker that dies) -------------------
+
+
+def clinic(tmp_path: Path, *keep: str) -> Path:
+    root = bundled_copy(tmp_path / "clinic")
+    for path in (root / "profiles").glob("*.yaml"):
+        if path.stem not in keep:
+            path.unlink()
+    return root
+
+
+def processes() -> dict[int, int]:
+    """pid -> parent pid of every live process (zombies are dead: nobody may reap them here)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone while we looked
+        if fields[0] != "Z":
+            found[int(stat.parent.name)] = int(fields[1])
+    return found
+
+
+def descendants(pid: int) -> set[int]:
+    family = processes()
+    found: set[int] = set()
+    parents = {pid}
+    while parents:
+        children = {child for child, parent in family.items() if parent in parents} - found
+        found |= children
+        parents = children
+    return found
+
+
+def until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.fixture
+def started() -> Iterator[list[int]]:
+    """Pids of processes a test started; any still alive at the end are killed."""
+    pids: list[int] = []
+    yield pids
+    for pid in set(pids) & set(processes()):
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_workers_die_with_a_build_killed_with_sigkill(tmp_path: Path, started: list[int]) -> None:
+    root = clinic(tmp_path, "maria-lopez", "fatima-al-sayed", "kwame-mensah", "yuki-tanaka")
+    build = subprocess.Popen(
+        [sys.executable, "-m", "movebook", "build", "--jobs", "2", "--project", str(root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    started.append(build.pid)
+    assert until(lambda: len(descendants(build.pid)) >= 2, 60), "no workers started"
+    workers = descendants(build.pid)
+    started.extend(workers)
+    build.kill()
+    build.wait()
+    assert until(lambda: not workers & set(processes()), 5), (
+        f"workers still alive after their build was killed: {workers & set(processes())}"
+    )
+
+
+RUN_WITH_A_DYING_WORKER = """\
+import os
+import sys
+from pathlib import Path
+
+from movebook import publish
+
+BUILD = os.getpid()
+real = publish.render_patient
+
+
+def render_patient(root, config, library, profile, *args):
+    marker = Path(os.environ["DIE_MARKER"])
+    if profile.id == os.environ["DIE_RENDERING"] and os.getpid() != BUILD:
+        if os.environ["DIE"] == "always" or not marker.exists():
+            marker.touch()
+            os._exit(7)  # as the OOM killer would
+    return real(root, config, library, profile, *args)
+
+
+publish.render_patient = render_patient
+
+if __name__ == "__main__":
+    from movebook.cli import main
+
+    main(sys.argv[1:], prog_name="movebook")
+"""
+
+
+def build_with_a_dying_worker(
+    root: Path, tmp_path: Path, die: str
+) -> subprocess.CompletedProcess[str]:
+    runner = write(tmp_path, "run.py", RUN_WITH_A_DYING_WORKER)
+    env = {
+        **os.environ,
+        "DIE": die,
+        "DIE_RENDERING": "maria-lopez",
+        "DIE_MARKER": str(tmp_path / "died"),
+    }
+    return subprocess.run(
+        [sys.executable, str(runner), "build", "--no-pdf", "--jobs", "2", "--project", str(root)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_worker_that_dies_twice_fails_its_patient_alone(tmp_path: Path) -> None:
+    root = clinic(tmp_path, "maria-lopez", "fatima-al-sayed", "kwame-mensah")
+    result = build_with_a_dying_worker(root, tmp_path, "always")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        BAR,
+        "profiles/maria-lopez.yaml: could not render the booklet: the process rendering it "
+        "died twice (out of memory, or killed)",
+    ]
+    assert result.stdout.startswith("2 booklets built, 1 failed in ")
+    for name in ("fatima-al-sayed", "kwame-mensah"):
+        assert page_file(root, name, "index.html").is_file()
+    assert not booklet_folder(root, "maria-lopez").exists()
+
+
+def test_a_worker_that_dies_once_is_tried_again(tmp_path: Path) -> None:
+    root = clinic(tmp_path, "maria-lopez", "fatima-al-sayed", "kwame-mensah")
+    result = build_with_a_dying_worker(root, tmp_path, "once")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "died").exists()  # it did die, once
+    assert result.stderr.splitlines() == [BAR]
+    for name in ("maria-lopez", "fatima-al-sayed", "kwame-mensah"):
+        assert page_file(root, name, "index.html").is_file()

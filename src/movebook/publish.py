@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import hmac
+import multiprocessing
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -386,18 +394,78 @@ def _render_all(
     jobs: int,
     secret: SiteSecret,
 ) -> Iterator[tuple[str, Rendered | str]]:
-    """Render patients, in worker processes when jobs > 1, yielding each as it is ready."""
+    """Render patients, in worker processes when jobs > 1, yielding each as it is ready.
+
+    Each worker process is a pool of its own, rendering one patient at a time: a worker that
+    dies (killed, out of memory) takes down only the patient it was rendering, who is tried
+    once more in a fresh worker and fails alone if that one dies too."""
     if jobs <= 1 or len(names) <= 1:
         for name in names:
             yield name, _attempt(root, config, library, profiles[name], pdf, secret)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures: dict[Future[Rendered | str], str] = {
-            pool.submit(_attempt, root, config, library, profiles[name], pdf, secret): name
-            for name in names
-        }
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+    context = multiprocessing.get_context()
+    direct = context.get_start_method() != "forkserver"  # else the forkserver is the parent
+    waiting = deque(names)
+    idle: list[ProcessPoolExecutor] = []
+    busy: dict[Future[Rendered | str], tuple[str, ProcessPoolExecutor]] = {}
+    died: set[str] = set()
+
+    def fill() -> None:
+        while waiting and len(busy) < jobs:
+            name = waiting.popleft()
+            worker = idle.pop() if idle else ProcessPoolExecutor(
+                1, context, initializer=_die_with_build, initargs=(os.getpid(), direct)
+            )  # fmt: skip
+            future = worker.submit(_attempt, root, config, library, profiles[name], pdf, secret)
+            busy[future] = name, worker
+
+    try:
+        fill()
+        while busy:
+            done, _ = wait(busy, return_when=FIRST_COMPLETED)
+            ready: list[tuple[str, Rendered | str]] = []
+            for future in done:
+                name, worker = busy.pop(future)
+                try:
+                    ready.append((name, future.result()))
+                except BrokenProcessPool:
+                    worker.shutdown(wait=False)
+                    if name not in died:
+                        died.add(name)
+                        waiting.appendleft(name)
+                        continue
+                    why = "the process rendering it died twice (out of memory, or killed)"
+                    ready.append((name, _unrendered(name, why)))
+                    continue
+                except Exception as error:  # a result that could not come back, say
+                    ready.append((name, _unrendered(name, render_error(error))))
+                idle.append(worker)
+            fill()  # before handing these over: the workers render while the caller publishes
+            yield from ready
+    finally:
+        for worker in [*idle, *(worker for _, worker in busy.values())]:
+            worker.shutdown(wait=True, cancel_futures=True)
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_build(build: int, direct: bool) -> None:
+    """Worker initializer: a worker never outlives its build. A build killed with -9 (the OOM
+    killer, a CI timeout) would otherwise leave its workers blocked forever on a pipe. Linux
+    kills the worker with its parent; elsewhere a watchdog notices the parent is gone."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    parent = os.getppid()
+    if direct and parent != build:
+        os._exit(1)  # the build died before the line above could take effect
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="movebook-watchdog", daemon=True).start()
 
 
 def _attempt(
