@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -12,7 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from movebook import publish
-from movebook.errors import ProjectError, did_you_mean
+from movebook.errors import ProjectError, did_you_mean, os_problem
 from movebook.load import PROFILES_DIR, load_project_sources
 from movebook.plan import build_plan
 from movebook.project import NotAProject, Project, check_project, find_root, load_project
@@ -36,11 +37,16 @@ def _project_option(command: F) -> F:
     )(command)
 
 
+ROOT = "movebook.root"  # the project's folder, once found, in click's context meta
+
+
 def _root(project_dir: Path | None) -> Path:
     try:
-        return find_root(project_dir or Path.cwd())
+        root = find_root(project_dir or Path.cwd())
     except NotAProject as error:
         raise click.ClickException(str(error)) from None
+    click.get_current_context().meta[ROOT] = root
+    return root
 
 
 def _load(project_dir: Path | None) -> Project:
@@ -66,7 +72,22 @@ def _announce(secret: SiteSecret) -> None:
         )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """Every command: a file that cannot be read or written (a read-only folder, a file where
+    a folder should be, a full disk) is one line on stderr naming it, and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as error:
+            if error.errno == errno.EPIPE:
+                raise  # stdout closed (`movebook links | head`): click handles it
+            root = ctx.meta.get(ROOT)
+            click.echo(os_problem(error, root, default=root), err=True)
+            raise SystemExit(1) from None
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="movebook")
 def main() -> None:
     """Personalized exercise-therapy booklets from patient profiles and an exercise library."""
@@ -76,7 +97,7 @@ def main() -> None:
 @_project_option
 def check(project_dir: Path | None) -> None:
     """Validate every profile, exercise and setting in the project."""
-    _, report = check_project(_root(project_dir))
+    _, report = check_project(_root(project_dir), templates=True)
     for problem in report.problems:
         click.echo(str(problem), err=True)
     click.echo(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import errno
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -72,3 +75,47 @@ def field_path(loc: Sequence[str | int], data: Any = None) -> str:
         except (KeyError, IndexError, TypeError):
             node = None
     return out
+
+
+def os_culprit(error: OSError) -> tuple[Path | None, str]:
+    """The file or folder an OSError is about, and what is wrong with it: the file in the way
+    of a folder, the folder a file could not be created in, not the temporary file's name."""
+    name = error.filename if error.filename is not None else error.filename2
+    reason = error.strerror or str(error)
+    if name is None:
+        return None, reason  # a full disk names no file: the caller knows which one it was
+    path = Path(os.fsdecode(name))
+    lineage = [path, *path.parents]
+    if error.errno == errno.ENOTDIR or (error.errno == errno.EEXIST and _is_file(path)):
+        for folder in lineage:
+            if _is_file(folder):
+                return folder, "expected a folder, got a file"
+    if error.errno == errno.EISDIR:
+        return path, "expected a file, got a folder"
+    if error.errno != errno.ENOENT:  # creating it failed: the folder it was going into is why
+        path = next((p for p in lineage if os.path.lexists(p)), path)
+    return path, reason
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return os.path.lexists(path) and not path.is_dir()
+    except OSError:
+        return False
+
+
+def shown_path(path: Path, root: Path | None) -> str:
+    """A path as messages show it: relative to the project when it is inside it."""
+    if root is not None:
+        for base in (root, root.resolve()):
+            if path.is_relative_to(base) and path != base:
+                return path.relative_to(base).as_posix()
+    return str(path)
+
+
+def os_problem(error: OSError, root: Path | None, default: Path | None = None) -> str:
+    """An OSError as one line: `output/site: expected a folder, got a file`. `default` is the
+    file to name when the error names none (a full disk)."""
+    path, reason = os_culprit(error)
+    path = path or default
+    return f"{shown_path(path, root)}: {reason}" if path is not None else reason

@@ -9,6 +9,7 @@ from pathlib import Path
 from movebook.errors import ProjectError
 from movebook.load import CONFIG_FILE, load_project_sources
 from movebook.model import Config, Library, Profile
+from movebook.render import template_problems
 from movebook.validate import Report, validate_project
 
 
@@ -35,9 +36,12 @@ def find_root(start: Path) -> Path:
     raise NotAProject(f"no {CONFIG_FILE} in {start} or any folder above it (use --project DIR)")
 
 
-def check_project(root: Path) -> tuple[Project | None, Report]:
-    """Load and validate every file; the project is None if anything is wrong."""
+def check_project(root: Path, templates: bool = False) -> tuple[Project | None, Report]:
+    """Load and validate every file (and compile every template, if asked); the project is
+    None if anything is wrong."""
     config, library, profiles, report = validate_project(load_project_sources(root))
+    if templates:
+        report.problems.extend(template_problems(root))
     if report.problems or config is None or library is None:
         return None, report
     return Project(root, config, library, dict(sorted(profiles.items()))), report

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import hmac
+import multiprocessing
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
 from movebook import stamp
-from movebook.errors import Problem, ProjectError, did_you_mean
+from movebook.errors import Problem, ProjectError, did_you_mean, os_culprit, shown_path
 from movebook.load import PROFILES_DIR, load_project_sources
 from movebook.model import Config, Library, Profile
 from movebook.render import (
@@ -25,6 +33,7 @@ from movebook.render import (
     handout_file,
     rename_pages,
     render_booklet,
+    render_error,
     render_pdf,
     render_sealed_page,
     render_site_index,
@@ -204,14 +213,16 @@ class Publisher:
         stamps = self.output / stamp.STAMPS_DIR
         if stamps.is_dir():
             for path in stamps.glob("*.json"):
-                if path.stem not in profiles:
+                if path.stem not in profiles and path.is_file():
                     path.unlink()
         removed = 0
         if self.patients.is_dir():
             for folder in self.patients.iterdir():
-                if folder.name not in keep and not folder.name.startswith(STAGING):
-                    shutil.rmtree(self._inside(folder))
-                    removed += 1
+                # p/ holds booklet folders; anything else (a .DS_Store) is no booklet: left alone
+                if folder.name in keep or folder.name.startswith(STAGING) or not folder.is_dir():
+                    continue
+                shutil.rmtree(self._inside(folder))
+                removed += 1
         return removed
 
     def write_file(self, path: Path, data: bytes) -> None:
@@ -224,8 +235,10 @@ class Publisher:
                 stream.write(data)
             os.chmod(temporary, 0o644)
             os.replace(temporary, path)
-        except BaseException:
+        except BaseException as error:
             Path(temporary).unlink(missing_ok=True)
+            if isinstance(error, OSError) and error.filename is None:
+                error.filename = str(path)  # a full disk names no file
             raise
 
     def site_files(self, files: Mapping[str, str], assets: Mapping[str, Path]) -> None:
@@ -343,13 +356,32 @@ def build(
         if isinstance(rendered, str):
             finish(Outcome(name, (rendered,)))
             continue
-        pdf_path = publisher.patient(name, secret.slug(name), rendered)
-        publisher.write_stamp(profiles[name], secret.slug(name), inputs[name], pdf=pdf)
+        try:
+            pdf_path = publisher.patient(name, secret.slug(name), rendered)
+            publisher.write_stamp(profiles[name], secret.slug(name), inputs[name], pdf=pdf)
+        except OSError as error:  # this patient's folder is read-only, say: the others go on
+            finish(Outcome(name, (_cannot_write(error, root, publisher, name),)))
+            continue
         finish(Outcome(name, pdf=pdf_path))
     if not wanted:  # only a full build knows every profile
         result.removed = publisher.prune({secret.slug(name) for name in names}, set(names))
     result.outcomes.sort(key=lambda o: o.profile)
     return result
+
+
+def _cannot_write(error: OSError, root: Path, publisher: Publisher, profile: str) -> str:
+    """`output/pdf/maria-lopez: Permission denied (cannot write the handout for ...)`. A
+    booklet's folder is named by its parent only: the line would tie the patient to their
+    link."""
+    path, reason = os_culprit(error)
+    path = path or publisher.output
+    if path.is_relative_to(publisher.patients):
+        path = publisher.patients
+    what = "handout" if path.is_relative_to(publisher.pdfs) else "booklet"
+    return (
+        f"{shown_path(path, root)}: {reason} "
+        f"(cannot write the {what} for {PROFILES_DIR}/{profile}.yaml)"
+    )
 
 
 def _render_all(
@@ -362,25 +394,98 @@ def _render_all(
     jobs: int,
     secret: SiteSecret,
 ) -> Iterator[tuple[str, Rendered | str]]:
-    """Render patients, in worker processes when jobs > 1, yielding each as it is ready."""
+    """Render patients, in worker processes when jobs > 1, yielding each as it is ready.
+
+    Each worker process is a pool of its own, rendering one patient at a time: a worker that
+    dies (killed, out of memory) takes down only the patient it was rendering, who is tried
+    once more in a fresh worker and fails alone if that one dies too."""
     if jobs <= 1 or len(names) <= 1:
         for name in names:
             yield name, _attempt(root, config, library, profiles[name], pdf, secret)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures: dict[Future[Rendered | str], str] = {
-            pool.submit(_attempt, root, config, library, profiles[name], pdf, secret): name
-            for name in names
-        }
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+    context = multiprocessing.get_context()
+    direct = context.get_start_method() != "forkserver"  # else the forkserver is the parent
+    waiting = deque(names)
+    idle: list[ProcessPoolExecutor] = []
+    busy: dict[Future[Rendered | str], tuple[str, ProcessPoolExecutor]] = {}
+    died: set[str] = set()
+
+    def fill() -> None:
+        while waiting and len(busy) < jobs:
+            name = waiting.popleft()
+            worker = idle.pop() if idle else ProcessPoolExecutor(
+                1, context, initializer=_die_with_build, initargs=(os.getpid(), direct)
+            )  # fmt: skip
+            future = worker.submit(_attempt, root, config, library, profiles[name], pdf, secret)
+            busy[future] = name, worker
+
+    try:
+        fill()
+        while busy:
+            done, _ = wait(busy, return_when=FIRST_COMPLETED)
+            ready: list[tuple[str, Rendered | str]] = []
+            for future in done:
+                name, worker = busy.pop(future)
+                try:
+                    ready.append((name, future.result()))
+                except BrokenProcessPool:
+                    worker.shutdown(wait=False)
+                    if name not in died:
+                        died.add(name)
+                        waiting.appendleft(name)
+                        continue
+                    why = "the process rendering it died twice (out of memory, or killed)"
+                    ready.append((name, _unrendered(name, why)))
+                    continue
+                except Exception as error:  # a result that could not come back, say
+                    ready.append((name, _unrendered(name, render_error(error))))
+                idle.append(worker)
+            fill()  # before handing these over: the workers render while the caller publishes
+            yield from ready
+    finally:
+        for worker in [*idle, *(worker for _, worker in busy.values())]:
+            worker.shutdown(wait=True, cancel_futures=True)
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_build(build: int, direct: bool) -> None:
+    """Worker initializer: a worker never outlives its build. A build killed with -9 (the OOM
+    killer, a CI timeout) would otherwise leave its workers blocked forever on a pipe. Linux
+    kills the worker with its parent; elsewhere a watchdog notices the parent is gone."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    parent = os.getppid()
+    if direct and parent != build:
+        os._exit(1)  # the build died before the line above could take effect
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="movebook-watchdog", daemon=True).start()
 
 
 def _attempt(
     root: Path, config: Config, library: Library, profile: Profile, pdf: bool, secret: SiteSecret
 ) -> Rendered | str:
-    """A patient's render, or the one-line reason it failed (a template error, say)."""
+    """A patient's render, or the one-line reason it failed: a template error, a template that
+    raised ({{ 1/0 }}), a file it could not read."""
+    rendering = f"(rendering {PROFILES_DIR}/{profile.id}.yaml)"
     try:
         return render_patient(root, config, library, profile, pdf, secret)
-    except jinja2.TemplateError as error:
-        return f"{template_position(error)}: {error} (rendering {PROFILES_DIR}/{profile.id}.yaml)"
+    except OSError as error:
+        path, reason = os_culprit(error)
+        return f"{shown_path(path or root / OUTPUT_DIR, root)}: {reason} {rendering}"
+    except Exception as error:
+        where = template_position(error)
+        if where is None and not isinstance(error, jinja2.TemplateError):
+            return _unrendered(profile.id, render_error(error))
+        file, line = where or ("templates", 0)
+        return f"{file}:{line}: {render_error(error)} {rendering}"
+
+
+def _unrendered(profile: str, why: str) -> str:
+    return f"{PROFILES_DIR}/{profile}.yaml: could not render the booklet: {why}"

@@ -202,18 +202,31 @@ def _printable(value: Any) -> Any:
     return value
 
 
-def template_position(error: BaseException) -> str:
-    """`templates/overview.html:12` for the innermost template frame of an error."""
+def template_position(error: BaseException) -> tuple[str, int] | None:
+    """(`templates/overview.html`, 12): the innermost template frame of an error, or None if
+    no template was running."""
     if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
-        return f"{_shown(error.filename)}:{error.lineno}"
+        return _shown(error.filename), error.lineno
     frame = error.__traceback__
-    where = "templates"
+    where = None
     while frame is not None:
         name = frame.tb_frame.f_code.co_filename
         if name.endswith((".html", ".css", ".svg", ".xml")):
-            where = f"{_shown(name)}:{frame.tb_lineno}"
+            where = _shown(name), frame.tb_lineno
         frame = frame.tb_next
     return where
+
+
+def render_error(error: Exception) -> str:
+    """What went wrong in a template, on one line: Jinja's own words, or the exception a
+    template raised (`{{ 1/0 }}`) with its name."""
+    if isinstance(error, jinja2.TemplateError):
+        return _one_line(str(error))
+    return _one_line(f"{type(error).__name__}: {error}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _shown(filename: str) -> str:
@@ -223,17 +236,38 @@ def _shown(filename: str) -> str:
     return f"{PROJECT_TEMPLATES}/{path.name}" if path.is_absolute() else filename
 
 
-def check_templates(project_root: Path | None) -> None:
-    """Compile every template once, so a typo stops the build before anything is written."""
+def _template_file(project_root: Path | None, name: str) -> str:
+    """Where the template called `name` comes from, as messages show it."""
+    return f"{PROJECT_TEMPLATES}/{name}" if name in _overrides(project_root) else f"movebook/{name}"
+
+
+def template_problems(project_root: Path | None) -> list[Problem]:
+    """Every template that does not compile, and where."""
     env = environment(project_root, "en")
     problems = []
     for name in env.list_templates(filter_func=lambda n: not n.startswith("movebook/")):
         try:
             env.get_template(name)
         except jinja2.TemplateSyntaxError as error:
+            where = _shown(error.filename) if error.filename else _template_file(project_root, name)
+            got = f"expected a valid template, got {_one_line(error.message or '')}"
+            problems.append(Problem(where, error.lineno, "", got))
+        except UnicodeDecodeError as error:
+            line = error.object[: error.start].count(b"\n") + 1
             problems.append(
-                Problem(_shown(error.filename or name), error.lineno, "", error.message or "")
+                Problem(
+                    _template_file(project_root, name),
+                    line,
+                    "",
+                    "expected a UTF-8 text file, got bytes that are not UTF-8",
+                )
             )
+    return problems
+
+
+def check_templates(project_root: Path | None) -> None:
+    """Compile every template once, so a typo stops the build before anything is written."""
+    problems = template_problems(project_root)
     if problems:
         raise ProjectError(problems)
 
@@ -573,13 +607,19 @@ def render_site_index(project_root: Path | None, config: Config) -> dict[str, st
     """The site's own files: an index that names nobody, robots.txt, and the stylesheet."""
     env = environment(project_root, config.defaults.language)
     values = {"clinic": config.clinic, "assets": "assets/", "medium": "web", "logo": None}
+
+    def render(name: str, values: Mapping[str, Any]) -> str:
+        try:
+            return env.get_template(name).render(values)
+        except Exception as error:  # a template can raise anything: {{ 1/0 }}
+            path, line = template_position(error) or (_template_file(project_root, name), 0)
+            raise ProjectError([Problem(path, line, "", render_error(error))]) from None
+
     return {
-        "index.html": env.get_template("site-index.html").render(values),
+        "index.html": render("site-index.html", values),
         "robots.txt": "User-agent: *\nDisallow: /\n",
         "_headers": "".join(f"{line}\n" for line in ["/*", *(f"  {h}: {v}" for h, v in HEADERS)]),
-        "assets/booklet.css": env.get_template("booklet.css").render(
-            clinic=config.clinic, fonts="fonts/"
-        ),
+        "assets/booklet.css": render("booklet.css", {"clinic": config.clinic, "fonts": "fonts/"}),
     }
 
 
