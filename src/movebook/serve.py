@@ -30,7 +30,7 @@ from movebook.errors import ProjectError
 from movebook.load import CONFIG_FILE, PROFILES_DIR, load_project_sources
 from movebook.publish import BuildResult
 from movebook.render import PROJECT_TEMPLATES
-from movebook.site import SecretError, SiteSecret, private_url, site_secret
+from movebook.site import SecretError, SiteSecret, created_message, private_url, site_secret
 from movebook.validate import validate_project
 
 HOST = "127.0.0.1"  # the preview shows patients' booklets: never reachable from the network
@@ -446,11 +446,7 @@ class Preview:
         background. Returns the port. Raises SecretError when the site secret is unusable."""
         self._secret = site_secret(self.root)
         if self._secret.created:
-            self._say(
-                f"Created the site secret in {self._secret.origin} (keep it private and "
-                "backed up: every patient's link depends on it).",
-                True,
-            )
+            self._say(created_message(self._secret), True)
         self.bind()
         self._seen = snapshot(self.root)
         self._build(None, "")
