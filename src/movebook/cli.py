@@ -211,6 +211,7 @@ def build(
             force=force,
             on_start=on_start,
             on_done=on_done,
+            on_wait=lambda text: click.echo(text, err=True),
         )
     except ProjectError as error:
         for problem in error.problems:

@@ -526,19 +526,29 @@ class Preview:
             return True
 
     def _build(self, profiles: list[str] | None, why: str) -> None:
+        """Build (holding the project's lock only while building, so that a `movebook build`
+        runs while the preview is idle)."""
         started = time.monotonic()
         before = self.state
         known = self._profile_files()
+
+        def waiting(text: str) -> None:
+            nonlocal started
+            self._say(text, True)
+            started = time.monotonic()  # the time the build took, not the wait
+
         try:
             try:
-                result = publish.build(self.root, profiles or (), pdf=self.pdf, jobs=self.jobs)
+                result = publish.build(
+                    self.root, profiles or (), pdf=self.pdf, jobs=self.jobs, on_wait=waiting
+                )
             except ProjectError:
                 if not profiles:
                     raise
                 # A profile gone since we looked, or a library broken at the same moment:
                 # rebuild everyone, which reports the real state.
                 profiles = None
-                result = publish.build(self.root, pdf=self.pdf, jobs=self.jobs)
+                result = publish.build(self.root, pdf=self.pdf, jobs=self.jobs, on_wait=waiting)
         except ProjectError as error:
             problems = tuple(str(problem) for problem in error.problems)
             self._fail(before, problems, known, why)
