@@ -134,7 +134,7 @@ def test_a_build_runs_while_the_preview_is_idle(clinic: Path) -> None:
 
 # --- the site secret ---------------------------------------------------------------------------
 
-PAIRS = 100
+PAIRS = 200
 
 
 def _create(roots: list[str], barrier: Any, results: Any) -> None:
