@@ -20,7 +20,7 @@ from movebook.project import NotAProject, Project, check_project, find_root, loa
 from movebook.publish import Outcome
 from movebook.readiness import phase_readiness
 from movebook.schema import SCHEMA_FILE, render_schema
-from movebook.site import SecretError, SiteSecret, private_url, site_secret
+from movebook.site import SecretError, SiteSecret, created_message, private_url, site_secret
 from movebook.validate import build_context
 from movebook.views import plan_json_text, plan_text
 
@@ -65,11 +65,7 @@ def _plural(count: int, word: str) -> str:
 
 def _announce(secret: SiteSecret) -> None:
     if secret.created:
-        click.echo(
-            f"Created the site secret in {secret.origin} (keep it private and backed up: "
-            "every patient's link depends on it).",
-            err=True,
-        )
+        click.echo(created_message(secret), err=True)
 
 
 class Commands(click.Group):
@@ -236,6 +232,7 @@ def build(
             force=force,
             on_start=on_start,
             on_done=on_done,
+            on_wait=lambda text: click.echo(text, err=True),
         )
     except ProjectError as error:
         for problem in error.problems:

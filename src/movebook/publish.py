@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import hashlib
 import hmac
 import multiprocessing
@@ -17,8 +18,10 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import jinja2
 
@@ -40,7 +43,15 @@ from movebook.render import (
     site_assets,
     template_position,
 )
-from movebook.site import SiteSecret, encode, private_url, seal, site_secret, wrap_key
+from movebook.site import (
+    SiteSecret,
+    encode,
+    private_url,
+    seal,
+    site_secret,
+    sync_folder,
+    wrap_key,
+)
 from movebook.validate import validate_project
 
 OUTPUT_DIR = "output"
@@ -49,6 +60,9 @@ PDF_DIR = "pdf"
 PATIENTS_DIR = "p"
 SEALED = ".sealed"  # suffix of a sealed file that is not a page (the handout)
 STAGING = ".staging-"  # prefix of half-built folders; a later build sweeps them away
+RETIRED = ".old"  # .staging-<slug>.old: a booklet moved aside for its successor
+LOCK_FILE = ".lock"  # in output/: held by the build under way
+WAITING = f"waiting for another build of this project to finish ({OUTPUT_DIR}/{LOCK_FILE})…"
 
 
 @dataclass(frozen=True)
@@ -171,13 +185,16 @@ def opaque_name(key: bytes, name: str) -> str:
 
 
 class Publisher:
-    """Writes into one project's output/, never outside it, one patient at a time."""
+    """Writes into one project's output/, never outside it, one patient at a time. Every file is
+    on disk (flushed, and its folder after the rename) before a later step relies on it: a
+    patient's handouts and booklet before their stamp."""
 
     def __init__(self, root: Path) -> None:
         self.output = (root / OUTPUT_DIR).resolve()
         self.site = self.output / SITE_DIR
         self.patients = self.site / PATIENTS_DIR
         self.pdfs = self.output / PDF_DIR
+        self._unsynced: set[Path] = set()  # folders with entries renamed in but not flushed
 
     def _inside(self, path: Path) -> Path:
         resolved = path.resolve()
@@ -185,18 +202,37 @@ class Publisher:
             raise ValueError(f"refusing to write outside {self.output}: {path}")
         return resolved
 
+    @contextmanager
+    def lock(self, on_wait: Callable[[str], None] | None = None) -> Iterator[Publisher]:
+        """Hold the project's output/.lock: one build at a time, or one's sweep would delete the
+        other's half-written booklet. Waits (saying so) while another build holds it."""
+        self.output.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.output / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait is not None:
+                    on_wait(WAITING)
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield self
+        finally:
+            os.close(descriptor)  # and with it the lock, as when the process dies
+
     def sweep(self) -> None:
-        """Remove what a killed build left half-done (a staging folder, a file half-written
-        beside its target); finished booklets are untouched."""
-        stamps = self.output / stamp.STAMPS_DIR
-        parents = [self.patients, self.site, stamps, self.pdfs, *self.pdfs.glob("*/")]
-        for parent in parents:
-            if parent.is_dir():
-                for leftover in parent.glob(f"{STAGING}*"):
-                    if leftover.is_dir():
-                        shutil.rmtree(leftover, ignore_errors=True)
-                    else:
-                        leftover.unlink(missing_ok=True)
+        """Undo what a killed build left half-done: put back a booklet it had moved aside for a
+        new one it never moved in, and remove every staging folder and half-written file in
+        output/. Finished booklets and files are untouched."""
+        if self.patients.is_dir():
+            for retired in self.patients.glob(f"{STAGING}*{RETIRED}"):
+                target = self.patients / retired.name.removeprefix(STAGING).removesuffix(RETIRED)
+                if not target.exists():
+                    retired.rename(target)
+        for folder, subfolders, names in os.walk(self.output):
+            for name in [*subfolders, *names]:
+                if name.startswith(STAGING):
+                    _remove(Path(folder, name))
+            subfolders[:] = [name for name in subfolders if not name.startswith(STAGING)]
 
     def write_stamp(self, profile: Profile, slug: str, inputs: str, pdf: bool) -> None:
         """Note what this patient's booklet was just made from and what it wrote (the stamp is
@@ -206,6 +242,7 @@ class Publisher:
             files += [self.pdfs / profile.id / f"{a.date}.pdf" for a in profile.assessments]
         record = stamp.Stamp(inputs, pdf, stamp.written(self.output, files))
         self.write_file(stamp.stamp_path(self.output, profile.id), stamp.encode(record))
+        self.sync()
 
     def prune(self, keep: set[str], profiles: set[str]) -> int:
         """Take down the booklets no profile leads to any more: a patient whose profile was
@@ -226,13 +263,17 @@ class Publisher:
         return removed
 
     def write_file(self, path: Path, data: bytes) -> None:
-        """Write to a temporary file beside the target, then rename it into place."""
+        """Write to a temporary file beside the target, flush it, then rename it into place
+        (sync() flushes the folder). A file that already holds these bytes is left alone, so an
+        unchanged file keeps its time and a sync does not upload it again."""
         path = self._inside(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if _holds(path, data):
+            return
+        self._folder(path.parent)
         handle, temporary = tempfile.mkstemp(prefix=STAGING, dir=path.parent)
         try:
             with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
+                _flushed(stream, data)
             os.chmod(temporary, 0o644)
             os.replace(temporary, path)
         except BaseException as error:
@@ -240,16 +281,35 @@ class Publisher:
             if isinstance(error, OSError) and error.filename is None:
                 error.filename = str(path)  # a full disk names no file
             raise
+        self._unsynced.add(path.parent)
+
+    def _folder(self, folder: Path) -> None:
+        """Make a folder and any missing above it; their parents then need flushing too."""
+        missing = []
+        while not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        for created in reversed(missing):
+            created.mkdir(exist_ok=True)
+            self._unsynced.add(created.parent)
+
+    def sync(self) -> None:
+        """Flush every folder a file was renamed into since the last sync, each once."""
+        for folder in sorted(self._unsynced, key=lambda path: len(path.parts), reverse=True):
+            sync_folder(folder)
+        self._unsynced.clear()
 
     def site_files(self, files: Mapping[str, str], assets: Mapping[str, Path]) -> None:
         for name, text in files.items():
             self.write_file(self.site / name, text.encode("utf-8"))
         for name, source in assets.items():
             self.write_file(self.site / name, source.read_bytes())
+        self.sync()
 
     def patient(self, profile: str, slug: str, rendered: Rendered) -> Path | None:
         """Swap in a patient's new booklet whole: the old one stays until the new one is
-        complete, and an interrupted build leaves only a staging folder to sweep."""
+        complete and on disk. A build killed mid-swap leaves the old one moved aside under a
+        name the next sweep puts back; anything else it leaves is a staging folder to sweep."""
         booklet = rendered.booklet
         pdf_path = None
         if rendered.pdf is not None:
@@ -258,27 +318,59 @@ class Publisher:
         for date, data in rendered.earlier_pdfs.items():
             self.write_file(self.pdfs / profile / f"{date}.pdf", data)
         target = self._inside(self.patients / slug)
-        self.patients.mkdir(parents=True, exist_ok=True)
+        self._folder(self.patients)
         staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=self.patients))
-        retired = staging.with_name(staging.name + "-old")
+        retired = self.patients / f"{STAGING}{slug}{RETIRED}"
         try:
             for name, data in rendered.files.items():
-                (staging / name).write_bytes(data)
+                with (staging / name).open("wb") as stream:
+                    _flushed(stream, data)
             # --no-pdf keeps the last handout, but never a readable one on a private site
             kept = HANDOUT + SEALED if rendered.sealed else HANDOUT
             if rendered.pdf is None and (target / kept).is_file():
-                shutil.copy2(target / kept, staging / kept)
+                with (staging / kept).open("wb") as stream:
+                    _flushed(stream, (target / kept).read_bytes())
+                shutil.copystat(target / kept, staging / kept)
             staging.chmod(0o755)
+            sync_folder(staging)
             if target.exists():
                 target.rename(retired)
             staging.rename(target)
         except BaseException:
             if retired.exists() and not target.exists():
                 retired.rename(target)
-            shutil.rmtree(staging, ignore_errors=True)
+            with suppress(OSError):  # the next build's sweep tries again
+                _remove(staging)
             raise
-        shutil.rmtree(retired, ignore_errors=True)
+        self._unsynced.add(self.patients)
+        self.sync()
+        _remove(retired)
         return pdf_path
+
+
+def _flushed(stream: BinaryIO, data: bytes) -> None:
+    """Write and flush to disk: one fsync per file, before the rename that publishes it."""
+    stream.write(data)
+    stream.flush()
+    os.fsync(stream.fileno())
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _remove(path: Path) -> None:
+    """Delete a file or folder a build wrote, even a folder made read-only since (its entries
+    cannot be deleted otherwise, and a leftover would be published with the site)."""
+    if not path.is_dir() or path.is_symlink():
+        path.unlink(missing_ok=True)
+        return
+    for folder, _, _ in os.walk(path):
+        os.chmod(folder, 0o755)
+    shutil.rmtree(path)
 
 
 def _select(
@@ -310,10 +402,26 @@ def build(
     force: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Build every profile (or the named ones). A broken profile fails alone; a broken library,
     config or template stops the build before anything is written. A patient whose inputs have
-    not changed since the last build is left as it is, unless `force`."""
+    not changed since the last build is left as it is, unless `force`. Another build of the
+    project under way (another command, the preview) is waited for: `on_wait` hears of it."""
+    with Publisher(root).lock(on_wait) as publisher:
+        return _build(publisher, root, wanted, pdf, jobs, force, on_start, on_done)
+
+
+def _build(
+    publisher: Publisher,
+    root: Path,
+    wanted: Sequence[str],
+    pdf: bool,
+    jobs: int,
+    force: bool,
+    on_start: Callable[[int], None] | None,
+    on_done: Callable[[Outcome], None] | None,
+) -> BuildResult:
     config, library, profiles, report = validate_project(load_project_sources(root))
     shared = [p for p in report.problems if not p.path.startswith(f"{PROFILES_DIR}/")]
     if shared or config is None or library is None:
@@ -326,7 +434,6 @@ def build(
 
     secret = site_secret(root)
     result = BuildResult(secret=secret)
-    publisher = Publisher(root)
     publisher.sweep()
     publisher.site_files(render_site_index(root, config), site_assets(config, root))
     if on_start:

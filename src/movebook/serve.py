@@ -30,7 +30,7 @@ from movebook.errors import ProjectError
 from movebook.load import CONFIG_FILE, PROFILES_DIR, load_project_sources
 from movebook.publish import BuildResult
 from movebook.render import PROJECT_TEMPLATES
-from movebook.site import SecretError, SiteSecret, private_url, site_secret
+from movebook.site import SecretError, SiteSecret, created_message, private_url, site_secret
 from movebook.validate import validate_project
 
 HOST = "127.0.0.1"  # the preview shows patients' booklets: never reachable from the network
@@ -446,11 +446,7 @@ class Preview:
         background. Returns the port. Raises SecretError when the site secret is unusable."""
         self._secret = site_secret(self.root)
         if self._secret.created:
-            self._say(
-                f"Created the site secret in {self._secret.origin} (keep it private and "
-                "backed up: every patient's link depends on it).",
-                True,
-            )
+            self._say(created_message(self._secret), True)
         self.bind()
         self._seen = snapshot(self.root)
         self._build(None, "")
@@ -530,19 +526,29 @@ class Preview:
             return True
 
     def _build(self, profiles: list[str] | None, why: str) -> None:
+        """Build (holding the project's lock only while building, so that a `movebook build`
+        runs while the preview is idle)."""
         started = time.monotonic()
         before = self.state
         known = self._profile_files()
+
+        def waiting(text: str) -> None:
+            nonlocal started
+            self._say(text, True)
+            started = time.monotonic()  # the time the build took, not the wait
+
         try:
             try:
-                result = publish.build(self.root, profiles or (), pdf=self.pdf, jobs=self.jobs)
+                result = publish.build(
+                    self.root, profiles or (), pdf=self.pdf, jobs=self.jobs, on_wait=waiting
+                )
             except ProjectError:
                 if not profiles:
                     raise
                 # A profile gone since we looked, or a library broken at the same moment:
                 # rebuild everyone, which reports the real state.
                 profiles = None
-                result = publish.build(self.root, pdf=self.pdf, jobs=self.jobs)
+                result = publish.build(self.root, pdf=self.pdf, jobs=self.jobs, on_wait=waiting)
         except ProjectError as error:
             problems = tuple(str(problem) for problem in error.problems)
             self._fail(before, problems, known, why)

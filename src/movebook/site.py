@@ -8,6 +8,7 @@ import hmac
 import os
 import re
 import secrets
+import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ class SiteSecret:
     value: bytes
     origin: str  # where it came from, for messages: the file or the environment variable
     created: bool = False
+    ignored: tuple[str, ...] = ()  # what creating it added to the project's .gitignore
 
     def derive(self, purpose: str, profile_id: str, size: int = 32) -> bytes:
         message = f"movebook:{purpose}:{profile_id}".encode()
@@ -75,13 +77,76 @@ def site_secret(root: Path) -> SiteSecret:
     if text := os.environ.get(SECRET_ENV):
         return SiteSecret(_decode(text, SECRET_ENV), SECRET_ENV)
     path = root / SECRET_FILE
-    if path.exists():
-        return SiteSecret(_decode(path.read_text(encoding="ascii"), SECRET_FILE), SECRET_FILE)
     value = secrets.token_bytes(SECRET_BYTES)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        handle.write(encode(value) + "\n")
-    return SiteSecret(value, SECRET_FILE, created=True)
+    try:
+        if not path.exists() and _create(path, value):
+            return SiteSecret(value, SECRET_FILE, created=True, ignored=_gitignore(root))
+        text = path.read_text(encoding="ascii")
+    except OSError as error:
+        raise SecretError(f"{SECRET_FILE}: {error.strerror or error}") from None
+    return SiteSecret(_decode(text, SECRET_FILE), SECRET_FILE)
+
+
+def _create(path: Path, value: bytes) -> bool:
+    """Write the secret beside its place, flush it to disk, and link it into place: another
+    process creating it at the same moment reads either no file or a whole one. False if that
+    other process won (its secret is the one in place)."""
+    descriptor, temporary = tempfile.mkstemp(prefix=f"{SECRET_FILE}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:  # mkstemp's mode is 0600
+            handle.write(encode(value) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+    finally:
+        os.unlink(temporary)
+    sync_folder(path.parent)
+    return True
+
+
+def sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a file renamed or linked into it) to disk."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+# What a new project's .gitignore keeps out of git: the secret, and the booklets and handouts
+# (readable PDFs with patients' names), which are rebuilt from the profiles anyway.
+IGNORED = (SECRET_FILE, "/output/")
+
+
+def _gitignore(root: Path) -> tuple[str, ...]:
+    """Add to the project's .gitignore what it does not ignore yet; returns the lines added."""
+    path = root / ".gitignore"
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        present = {line.strip().rstrip("*").strip("/") for line in text.splitlines()}
+        added = tuple(line for line in IGNORED if line.strip("/") not in present)
+        if added:
+            with path.open("a", encoding="utf-8") as handle:
+                if text and not text.endswith("\n"):
+                    handle.write("\n")
+                handle.write("".join(f"{line}\n" for line in added))
+    except (OSError, UnicodeDecodeError):
+        return ()  # the secret is made all the same; the message then says nothing of git
+    return added
+
+
+def created_message(secret: SiteSecret) -> str:
+    """What a command says when it has just created the site secret."""
+    message = (
+        f"Created the site secret in {secret.origin} (keep it private and backed up: every "
+        "patient's link depends on it)"
+    )
+    if secret.ignored:
+        message += f" and added {' and '.join(secret.ignored)} to .gitignore"
+    return message + "."
 
 
 # --- sealing: what a private site writes instead of readable pages ----------------------

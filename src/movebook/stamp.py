@@ -2,10 +2,11 @@
 
 A booklet is a pure function of its profile, the library, the templates, the settings, the site
 secret and movebook itself. A build fingerprints those inputs (SHA-256 of the files' bytes) and,
-after publishing a patient, writes a stamp: the fingerprint and what the build wrote. The next
-build leaves a patient alone when the fingerprint is the same and everything the stamp lists is
-still in place. The stamps live in output/.stamps/, beside the site, never in it: they are for
-this machine, not the host.
+after publishing a patient, writes a stamp: the fingerprint and what the build wrote, each file
+with its SHA-256. The next build leaves a patient alone when the fingerprint is the same and
+every file the stamp lists is still in place with the same bytes (a page cut short or a damaged
+PDF is built again). The stamps live in output/.stamps/, beside the site, never in it: they are
+for this machine, not the host.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -25,14 +27,14 @@ STAMPS_DIR = ".stamps"
 PACKAGE = Path(__file__).resolve().parent
 # Libraries whose output ends up in a booklet: a new version may render differently.
 RENDERERS = ("babel", "jinja2", "markdown", "nh3", "segno", "weasyprint")
-FORMAT = 1  # of a stamp file; a stamp in another format is ignored
+FORMAT = 2  # of a stamp file; a stamp in another format is ignored
 
 
 @dataclass(frozen=True)
 class Stamp:
     inputs: str  # the fingerprint of everything the booklet was made from
     pdf: bool  # whether the handouts were made too (not a --no-pdf build)
-    files: tuple[str, ...]  # what the build wrote, relative to output/
+    files: Mapping[str, str]  # what the build wrote, relative to output/ -> its SHA-256
 
 
 def shared_inputs(root: Path, config: Config, secret: bytes) -> str:
@@ -60,17 +62,20 @@ def patient_inputs(shared: str, root: Path, profile: Profile) -> str:
 
 def up_to_date(output: Path, profile: str, inputs: str, pdf: bool, booklet: Path) -> bool:
     """Whether the last build of this patient had these inputs, made the PDFs if they are
-    wanted now, and everything it wrote is still there, in a booklet folder holding nothing
-    else."""
+    wanted now, and everything it wrote is still there as it wrote it, in a booklet folder
+    holding nothing else."""
     stamp = read(output, profile)
     if stamp is None or stamp.inputs != inputs or (pdf and not stamp.pdf):
         return False
-    if not booklet.is_dir() or not all((output / name).is_file() for name in stamp.files):
-        return False
     inside = booklet.relative_to(output).as_posix() + "/"
-    return {name for name in stamp.files if name.startswith(inside)} == set(
-        written(output, list(booklet.iterdir()))
-    )
+    listed = {name.removeprefix(inside) for name in stamp.files if name.startswith(inside)}
+    try:
+        if listed != set(os.listdir(booklet)):
+            return False
+    except OSError:  # no booklet folder
+        return False
+    # Plain strings, not Paths: this runs for every file of every booklet on every build.
+    return all(_digest(f"{output}/{name}") == digest for name, digest in stamp.files.items())
 
 
 def read(output: Path, profile: str) -> Stamp | None:
@@ -78,7 +83,8 @@ def read(output: Path, profile: str) -> Stamp | None:
         data = json.loads((output / STAMPS_DIR / f"{profile}.json").read_text(encoding="utf-8"))
         if data.get("format") != FORMAT:
             return None
-        return Stamp(str(data["inputs"]), bool(data["pdf"]), tuple(map(str, data["files"])))
+        files = {str(name): str(digest) for name, digest in data["files"].items()}
+        return Stamp(str(data["inputs"]), bool(data["pdf"]), files)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # no stamp, or not one we wrote: build the patient again
 
@@ -121,6 +127,15 @@ def _version(name: str) -> str:
         return "?"
 
 
-def written(output: Path, paths: Sequence[Path]) -> tuple[str, ...]:
-    """Paths as a stamp keeps them: relative to output/, sorted."""
-    return tuple(sorted(path.relative_to(output).as_posix() for path in paths))
+def written(output: Path, paths: Iterable[Path]) -> dict[str, str]:
+    """Files as a stamp keeps them: path relative to output/ -> SHA-256 of the bytes."""
+    names = sorted(path.relative_to(output).as_posix() for path in paths)
+    return {name: _digest(f"{output}/{name}") or "" for name in names}
+
+
+def _digest(path: str) -> str | None:
+    try:
+        with open(path, "rb") as stream:
+            return hashlib.sha256(stream.read()).hexdigest()
+    except OSError:
+        return None
