@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -263,6 +264,27 @@ def test_serve_with_a_file_where_the_site_should_be(two: Path) -> None:
         "Building booklets…",
         "output/site: expected a folder, got a file",
     ]
+
+
+def test_a_rebuild_in_the_preview_that_cannot_write_shows_one_line(
+    two: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Preview(two, port=0, interval=0.05) as preview:
+        preview.start(watch=False)
+
+        def read_only(*args: object, **kwargs: object) -> None:
+            raise PermissionError(errno.EACCES, "Permission denied", str(two / "output" / "site"))
+
+        monkeypatch.setattr(publish, "build", read_only)
+        write(two, "profiles/bo-berg.yaml", OTHER_PROFILE + "\n# edited\n")
+        watcher = threading.Thread(target=preview.watch)
+        watcher.start()
+        deadline = time.monotonic() + 10
+        while not preview.state.fatal and time.monotonic() < deadline:
+            time.sleep(0.05)
+        preview.stop()
+        watcher.join()
+        assert preview.state.fatal == ("output/site: Permission denied",)
 
 
 # --- a stray file beside the booklets ----------------------------------------------------------

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from movebook import publish
-from movebook.errors import ProjectError
+from movebook.errors import ProjectError, os_problem
 from movebook.load import CONFIG_FILE, PROFILES_DIR, load_project_sources
 from movebook.publish import BuildResult
 from movebook.render import PROJECT_TEMPLATES
@@ -465,7 +465,11 @@ class Preview:
     def watch(self) -> None:
         """Look for changes every `interval` seconds until stop()."""
         while not self._stopping.wait(self.interval):
-            self.rebuild_if_changed()
+            try:
+                self.rebuild_if_changed()
+            except OSError as error:  # a folder made read-only, a full disk: shown like any
+                problem = os_problem(error, self.root)  # other problem, until the next save
+                self._fail(self.state, (problem,), self._profile_files(), "")
 
     def stop(self) -> None:
         """Stop serving and watching; a build under way finishes first (its output is whole)."""
