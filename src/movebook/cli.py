@@ -223,6 +223,11 @@ def build(
     def on_done(outcome: Outcome) -> None:
         bar.update(1)
 
+    def on_wait(text: str) -> None:
+        nonlocal started
+        click.echo(text, err=True)
+        started = time.monotonic()  # the summary gives the time the build took, not the wait
+
     try:
         result = publish.build(
             root,
@@ -232,7 +237,7 @@ def build(
             force=force,
             on_start=on_start,
             on_done=on_done,
-            on_wait=lambda text: click.echo(text, err=True),
+            on_wait=on_wait,
         )
     except ProjectError as error:
         for problem in error.problems:
