@@ -25,7 +25,7 @@ from movebook.serve import Preview
 from movebook.site import SECRET_ENV, SECRET_FILE, encode, site_secret
 
 BEN = GOOD_PROFILE.replace("ana-silva", "ben-okoro").replace("Ana Silva", "Ben Okoro")
-WAITING = "waiting for another build of this project to finish (output/.lock)…"
+WAITING = "waiting for another build of this project to finish…"
 BUILDING = "Building booklets\n"  # the progress bar, when stderr is not a terminal
 TIMEOUT = 60
 
@@ -97,8 +97,7 @@ def test_a_second_build_waits_for_the_first_and_both_succeed(clinic: Path, tmp_p
 @pytest.fixture
 def held(clinic: Path) -> Iterator[int]:
     """The project's build lock, held by the test as another build would hold it."""
-    (clinic / "output").mkdir()
-    descriptor = os.open(clinic / "output" / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    descriptor = os.open(clinic, os.O_RDONLY | os.O_DIRECTORY)
     fcntl.flock(descriptor, fcntl.LOCK_EX)
     try:
         yield descriptor
@@ -175,7 +174,8 @@ def test_two_processes_creating_the_secret_at_once_agree_on_it(
         assert sorted(path.name for path in root.iterdir()) == [".gitignore", SECRET_FILE]
 
 
-def test_the_lock_is_beside_the_site_never_on_it(clinic: Path) -> None:
+def test_the_lock_leaves_no_file_on_the_site_or_anywhere(clinic: Path) -> None:
+    before = {path.name for path in clinic.iterdir()}
     assert not publish.build(clinic, pdf=False).failed
-    assert (clinic / "output" / ".lock").is_file()
-    assert not (clinic / "output" / "site" / ".lock").exists()
+    assert {path.name for path in clinic.iterdir()} - before == {"output"}
+    assert not [path for path in (clinic / "output").rglob("*.lock")]

@@ -61,8 +61,7 @@ PATIENTS_DIR = "p"
 SEALED = ".sealed"  # suffix of a sealed file that is not a page (the handout)
 STAGING = ".staging-"  # prefix of half-built folders; a later build sweeps them away
 RETIRED = ".old"  # .staging-<slug>.old: a booklet moved aside for its successor
-LOCK_FILE = ".lock"  # in output/: held by the build under way
-WAITING = f"waiting for another build of this project to finish ({OUTPUT_DIR}/{LOCK_FILE})…"
+WAITING = "waiting for another build of this project to finish…"
 
 
 @dataclass(frozen=True)
@@ -204,10 +203,11 @@ class Publisher:
 
     @contextmanager
     def lock(self, on_wait: Callable[[str], None] | None = None) -> Iterator[Publisher]:
-        """Hold the project's output/.lock: one build at a time, or one's sweep would delete the
-        other's half-written booklet. Waits (saying so) while another build holds it."""
-        self.output.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(self.output / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        """Hold the project's build lock: one build at a time, or one's sweep would delete the
+        other's half-written booklet. Waits (saying so) while another build holds it. The lock
+        is taken on the project folder itself, so a build that stops early (a typo in the
+        library) leaves nothing behind, not even an output/ folder holding a lock file."""
+        descriptor = os.open(self.output.parent, os.O_RDONLY | os.O_DIRECTORY)
         try:
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -78,12 +78,14 @@ def site_secret(root: Path) -> SiteSecret:
         return SiteSecret(_decode(text, SECRET_ENV), SECRET_ENV)
     path = root / SECRET_FILE
     value = secrets.token_bytes(SECRET_BYTES)
+    # An OSError (a folder in its place, no permission) goes up as it is: the command line
+    # reports it in one line naming the file, as it does every file it cannot read.
+    if not path.exists() and _create(path, value):
+        return SiteSecret(value, SECRET_FILE, created=True, ignored=_gitignore(root))
     try:
-        if not path.exists() and _create(path, value):
-            return SiteSecret(value, SECRET_FILE, created=True, ignored=_gitignore(root))
         text = path.read_text(encoding="ascii")
-    except OSError as error:
-        raise SecretError(f"{SECRET_FILE}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise SecretError(f"{SECRET_FILE}: expected a URL-safe base64 secret") from None
     return SiteSecret(_decode(text, SECRET_FILE), SECRET_FILE)
 
 
