@@ -419,12 +419,14 @@ _LOOKALIKES = {".yaml": (".yaml", ".yml"), ".md": (".md", ".markdown", ".mdown",
 def _sources(
     root: Path, folder: str, suffix: str, load: Callable[[Path, str], Source], nested: bool
 ) -> list[Source]:
-    """Every `*suffix` in a folder (and its subfolders if `nested`), and a problem for each
-    lookalike (`.yml`, `.YAML`). Anything else there (a README, profile.schema.json) is left
-    alone; a folder, a pipe or a broken link with the right name is a problem of its own."""
+    """Every `*suffix` in a folder (and its subfolders if `nested`), then a problem for each
+    lookalike (`.yml`, `.YAML`), last so that an id both use is reported on the lookalike.
+    Anything else there (a README, profile.schema.json) is left alone; a folder, a pipe or a
+    broken link with the right name is a problem of its own."""
     base = root / folder
     pattern = f"{'**/' if nested else ''}*{suffix}"
     sources: list[Source] = []
+    lookalikes: list[Source] = []
     for path in sorted(base.glob("**/*" if nested else "*")):
         rel = path.relative_to(root).as_posix()
         if _scratch(path.relative_to(base).as_posix()):
@@ -435,8 +437,8 @@ def _sources(
             message = (
                 f"expected a {suffix} file, got {path.suffix} (movebook reads {folder}/{pattern})"
             )
-            sources.append(Source(rel, problems=[Problem(rel, 1, "", message)]))
-    return sources
+            lookalikes.append(Source(rel, problems=[Problem(rel, 1, "", message)]))
+    return sources + lookalikes
 
 
 def load_project_sources(root: Path) -> RawProject:
