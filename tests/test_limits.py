@@ -56,6 +56,14 @@ def test_alias_bomb_is_one_problem(project: Path) -> None:
     assert profile(project, GOOD_PROFILE + alias_bomb()) == [f"{P}:{END}: {ALIAS_BOMB_MESSAGE}"]
 
 
+def test_too_many_values_without_aliases() -> None:
+    text = "items:\n" + "- 1\n" * 100_000
+    # the mapping, its key and the list are values too: the 99,998th item is one too many
+    assert [str(p) for p in parse_yaml(text, "x").problems] == [
+        "x:99999: expected at most 100,000 values, got more"
+    ]
+
+
 def test_aliases_that_repeat_a_little_still_work() -> None:
     source = parse_yaml("usual: &usual [mat, chair]\nhome: *usual\nwork: [*usual, *usual]\n", "x")
     assert source.problems == []

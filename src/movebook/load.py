@@ -232,6 +232,8 @@ class _Builder:
         self.values = 0
         self.text = 0
         self.reported: set[tuple[int, str]] = set()
+        self.seen: set[int] = set()  # the nodes built so far: one seen again is an alias
+        self.repeated = False
 
     def line(self, node: yaml.Node) -> int:
         return int(node.start_mark.line) + 1 + self.offset
@@ -246,19 +248,19 @@ class _Builder:
     def count(self, node: yaml.Node, loc: Loc, characters: int = 0) -> None:
         self.values += 1
         self.text += characters
+        if id(node) in self.seen:
+            self.repeated = True
+        self.seen.add(id(node))
         if len(loc) > MAX_DEPTH:
             raise _Refused(self.line(node), _TOO_DEEP)
+        why = " (an alias counts everything it repeats)" if self.repeated else ""
         if self.values > MAX_VALUES:
             raise _Refused(
-                self.line(node),
-                f"expected at most {MAX_VALUES:,} values, got more "
-                "(an alias counts everything it repeats)",
+                self.line(node), f"expected at most {MAX_VALUES:,} values, got more{why}"
             )
         if self.text > MAX_TEXT:
             raise _Refused(
-                self.line(node),
-                f"expected at most {MAX_TEXT:,} characters of text, got more "
-                "(an alias counts everything it repeats)",
+                self.line(node), f"expected at most {MAX_TEXT:,} characters of text, got more{why}"
             )
 
     def build(self, node: yaml.Node, loc: Loc, active: frozenset[int]) -> Any:
@@ -407,7 +409,7 @@ class RawProject:
     profiles: list[Source]
 
 
-def _scratch(rel: str) -> bool:
+def is_scratch(rel: str) -> bool:
     """Files nobody means as input: dotfiles (.DS_Store, swap files), #autosaves# and backups~."""
     return any(part.startswith((".", "#")) or part.endswith("~") for part in rel.split("/"))
 
@@ -429,7 +431,7 @@ def _sources(
     lookalikes: list[Source] = []
     for path in sorted(base.glob("**/*" if nested else "*")):
         rel = path.relative_to(root).as_posix()
-        if _scratch(path.relative_to(base).as_posix()):
+        if is_scratch(path.relative_to(base).as_posix()):
             continue
         if path.suffix == suffix:
             sources.append(load(path, rel))
