@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from conftest import REPO
 from movebook.cli import main
-from movebook.load import _FRONT_MATTER, MAX_MARKDOWN_BYTES, MAX_YAML_BYTES
+from movebook.load import MAX_MARKDOWN_BYTES, MAX_YAML_BYTES
 from movebook.project import check_project
 
 PROFILES = ["maria-lopez", "amara-okonkwo", "rangi-parata", "fatima-al-sayed"]
@@ -68,9 +68,8 @@ class Layout:
 
 def layout(kind: str, rel: str, text: str) -> Layout:
     if kind == "exercise":
-        match = _FRONT_MATTER.match(text)
-        assert match
-        offset, document, yaml_end = match.start(1), match.group(1), match.end(1)
+        offset, yaml_end = len("---\n"), text.index("\n---\n", 3) + 1
+        document = text[offset:yaml_end]
     else:
         offset, document, yaml_end = 0, text, len(text)
     root = yaml.compose(document, Loader=yaml.SafeLoader)  # indexes in characters, not bytes

@@ -314,6 +314,14 @@ def test_a_value_that_does_not_fit_its_tag(project: Path, value: str, message: s
     assert profile(project, text) == [f"{P}:11: assessments[0].measures.nprs: {message}"]
 
 
+def test_an_equals_sign_is_text_and_a_merge_key_is_refused() -> None:
+    assert parse_yaml("sign: =\n", "x").data == {"sign": "="}
+    merged = parse_yaml("base: &b {a: 1}\nmore:\n  <<: *b\n", "x")
+    assert [str(p) for p in merged.problems] == [
+        "x:3: expected a plain key, got the tag 'tag:yaml.org,2002:merge'"
+    ]
+
+
 @pytest.mark.parametrize("tag", ["binary", "timestamp", "set", "omap"])
 def test_tags_beyond_plain_data_are_refused(project: Path, tag: str) -> None:
     value = {"binary": "AAAA", "timestamp": "2026-09-02", "set": "{a}", "omap": "[{a: 1}]"}[tag]

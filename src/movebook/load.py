@@ -27,6 +27,12 @@ MAX_DEPTH = 50  # levels of lists and mappings inside each other
 MAX_DIGITS = 15  # of a whole number: JSON keeps up to 15 digits exact
 
 
+_YAML_TAG = "tag:yaml.org,2002:"
+# Not read from plain text: see the loader's docstring; and `=` is text, not YAML 1.1's
+# "default value" that nothing here could construct.
+_UNRESOLVED = frozenset(_YAML_TAG + name for name in ("timestamp", "bool", "value"))
+
+
 def _safe_loader(base: type[Any]) -> type[Any]:
     class Loader(base):  # type: ignore[misc]
         """Safe YAML that keeps dates as text and reads only true/false as booleans.
@@ -37,31 +43,17 @@ def _safe_loader(base: type[Any]) -> type[Any]:
         """
 
     Loader.yaml_implicit_resolvers = {
-        first: [
-            (tag, regexp)
-            for tag, regexp in resolvers
-            # `=` is text too, not YAML 1.1's "default value" that nothing here could construct
-            if tag
-            not in (
-                "tag:yaml.org,2002:timestamp",
-                "tag:yaml.org,2002:bool",
-                "tag:yaml.org,2002:value",
-            )
-        ]
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in _UNRESOLVED]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
     Loader.add_implicit_resolver(
-        "tag:yaml.org,2002:bool",
-        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-        list("tTfF"),
+        _YAML_TAG + "bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
     )
     return Loader
 
 
 _Loader = _safe_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml is ~10x faster
 
-
-_YAML_TAG = "tag:yaml.org,2002:"
 _SEQUENCE_TAG = _YAML_TAG + "seq"
 _MAPPING_TAG = _YAML_TAG + "map"
 _INT_TAG = _YAML_TAG + "int"
@@ -197,10 +189,10 @@ def parse_yaml(text: str, rel: str, first_line: int = 1) -> Source:
         if what == "exceeded maximum nesting depth":  # libyaml's own limit, 1000 levels
             message = _TOO_DEEP
         else:
-            message = f"expected valid YAML, got {shorten(what)}"
+            message = f"expected valid YAML, got {shorten(what, 120)}"
         fail(mark.line + first_line if mark else first_line, message)
     except yaml.YAMLError as error:  # a ReaderError: read_text lets no such character through
-        fail(first_line, f"expected valid YAML, got {shorten(str(error).splitlines()[0])}")
+        fail(first_line, f"expected valid YAML, got {shorten(str(error).splitlines()[0], 120)}")
     finally:
         loader.dispose()
     return source
