@@ -45,7 +45,7 @@ REQUIRED = {
 ONE_LINE = re.compile(r"^[^:\n]+:\d+: [^\n]*$")
 FUZZ = settings(
     derandomize=True,  # the same examples on every run and machine: CI failures reproduce
-    database=None,  # so nothing is kept between runs, and no .hypothesis/ is written
+    database=None,  # no failing example is replayed from an earlier run: each run is the same
     deadline=timedelta(seconds=5),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
