@@ -5,10 +5,15 @@ from __future__ import annotations
 import difflib
 import errno
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+SHOWN = 60  # characters of a long value that an error message shows
+MAX_MESSAGE = 400  # characters of a field or message, whatever was put into it
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True, order=True)
@@ -22,7 +27,20 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}: "
-        return where + (f"{self.field}: " if self.field else "") + self.message
+        field = f"{shorten(_one_line(self.field), MAX_MESSAGE)}: " if self.field else ""
+        return where + field + shorten(_one_line(self.message), MAX_MESSAGE)
+
+
+def _one_line(text: str) -> str:
+    """A problem is one line on a terminal, whatever a file put into it."""
+    return _UNPRINTABLE.sub(lambda found: repr(found.group())[1:-1], text)
+
+
+def shorten(text: str, width: int = SHOWN) -> str:
+    """`text`, or its start and its length when longer than `width`: `abc… (100,000 characters)`."""
+    if len(text) <= width:
+        return text
+    return f"{text[:width]}… ({len(text):,} characters)"
 
 
 class ProjectError(Exception):
@@ -46,9 +64,13 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
+        if len(value) > SHOWN:
+            return f"{value[:SHOWN]!r}… ({len(value):,} characters)"
         return repr(value) if value else "an empty string"
+    if isinstance(value, int) and value.bit_length() > 10_000:  # str() would refuse it
+        return "a number of over 3,000 digits"
     if isinstance(value, int | float):
-        return str(value)
+        return shorten(str(value))
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -66,6 +88,8 @@ def field_path(loc: Sequence[str | int], data: Any = None) -> str:
     for part in loc:
         if isinstance(node, list) and isinstance(part, int):
             out += f"[{part}]"
+        elif isinstance(part, str) and len(part) > SHOWN:
+            out += f"[{describe(part)}]"
         elif isinstance(part, str) and part.isidentifier():
             out += f".{part}" if out else part
         else:
