@@ -290,7 +290,7 @@ def _check_unique(source: Source, ids: list[str], name: str, report: Report) -> 
                 source.problem(
                     (index, name),
                     f"[{index}].{name}",
-                    f"expected a unique id, got {item_id!r} again",
+                    f"expected a unique id, got {describe(item_id)} again",
                 )
             )
         seen.add(item_id)
@@ -307,7 +307,7 @@ def _check_file_ids(sources: list[Source], what: str, report: Report) -> dict[st
                     source.path,
                     1,
                     "id",
-                    f"expected a file name of lower-case letters, digits and hyphens, got {stem!r}",
+                    f"expected a file name of lower-case letters, digits and hyphens, got {describe(stem)}",
                 )
             )
         if stem in first:
@@ -403,7 +403,7 @@ def _sections(source: Source, required: Sequence[str], report: Report) -> dict[s
                     source.path,
                     number,
                     "body",
-                    f"expected a section heading from {', '.join(required)}, got {heading!r}"
+                    f"expected a section heading from {', '.join(required)}, got {describe(heading)}"
                     + did_you_mean(heading, required),
                 )
             )
@@ -595,7 +595,7 @@ def validate_profile(source: Source, context: Context, report: Report) -> Profil
 
     stem = _stem(source)
     if profile.id != stem:
-        problem(("id",), f"expected {stem!r} (the file name), got {profile.id!r}")
+        problem(("id",), f"expected {stem!r} (the file name), got {describe(profile.id)}")
     for index in range(1, len(profile.assessments)):
         previous, current = profile.assessments[index - 1].date, profile.assessments[index].date
         if current <= previous:
