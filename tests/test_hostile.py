@@ -89,11 +89,9 @@ def hostile_profile() -> str:
     profile = GOOD_PROFILE.replace(
         '      - {task: lift_child, label: "Lift Leo into his car seat"}',
         "      - {task: lift_child, label: \"<script>alert('goal')</script>Lift Leo\"}\n"
-        "      - {task: stairs, label: \"<img src='file:///etc/passwd'>Sta\\x07ir\\u0085s\"}",
+        "      - {task: stairs, label: \"<img src='file:///etc/passwd'>Stairs\"}",
     )
-    exercise_note = (
-        "[LINK-note](//evil.example/x) \\x01\\x1b[31m\\u009b red [ok](https://example.org/help)"
-    )
+    exercise_note = "[LINK-note](//evil.example/x) red [ok](https://example.org/help)"
     return (
         profile
         + "    notes: |\n"
@@ -178,7 +176,7 @@ def test_hostile_notes_and_goals_reach_neither_the_site_nor_the_pdf(built: Built
     overview = built.pages["index.html"]
     assert "Keep walking every day." in overview  # the harmless text survives
     assert "&lt;script&gt;alert(&#39;goal&#39;)&lt;/script&gt;Lift Leo" in overview  # shown as text
-    assert "&gt;Stairs</li>" in overview  # without its control characters
+    assert "&gt;Stairs</li>" in overview  # the image shown as text
     for name, html in built.pages.items():
         parsed = Page(html)
         # no img, script or iframe: only the stylesheet and the empty icon

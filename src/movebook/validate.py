@@ -307,7 +307,8 @@ def _check_file_ids(sources: list[Source], what: str, report: Report) -> dict[st
                     source.path,
                     1,
                     "id",
-                    f"expected a file name of lower-case letters, digits and hyphens, got {describe(stem)}",
+                    "expected a file name of lower-case letters, digits and hyphens, "
+                    f"got {describe(stem)}",
                 )
             )
         if stem in first:
@@ -403,8 +404,8 @@ def _sections(source: Source, required: Sequence[str], report: Report) -> dict[s
                     source.path,
                     number,
                     "body",
-                    f"expected a section heading from {', '.join(required)}, got {describe(heading)}"
-                    + did_you_mean(heading, required),
+                    f"expected a section heading from {', '.join(required)}, "
+                    f"got {describe(heading)}" + did_you_mean(heading, required),
                 )
             )
     headings = [heading for heading, _ in found if heading in required]
