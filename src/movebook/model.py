@@ -439,6 +439,7 @@ class FindingDef(Strict):
 
 class TaskDef(Strict):
     label: Text
+    sport: bool = False  # a sport may wait for a later phase; daily life is rehearsed from phase 1
 
 
 class PrecautionDef(Strict):
@@ -508,6 +509,10 @@ class Ritual(Strict):
     when: Text
     minutes: Count
     purpose: Text
+    # Besides the exercises that name it, the ritual takes the patient's own exercises from
+    # these blocks that start in these positions, in a micro-dose.
+    reuses: list[BlockId] = []
+    positions: list[PositionId] = []
 
 
 class Dose(Strict):
@@ -555,6 +560,8 @@ class ExerciseMeta(Strict):
     position: PositionId
     equipment: list[EquipmentId] = []
     unilateral: bool = False
+    marked_side_only: bool = False  # corrects a direction: done on the clinician's side only
+    pattern: VocabId | None = None  # movement pattern (hinge, squat, walk): one a session
     rituals: list[RitualId] = []
     dose: dict[Phase, Dose]
     breathing: Text

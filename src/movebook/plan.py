@@ -1,4 +1,10 @@
-"""Stage 3, plan: from a profile and the library to a phased, dosed plan. Pure and deterministic."""
+"""Stage 3, plan: from a profile and the library to a phased, dosed plan. Pure and deterministic.
+
+A plan is a small portfolio of exercises that matter (DOMAIN.md 3-4): a main session of four to
+six, daily rituals that reuse them in micro-doses plus what a ritual's purpose needs, every
+exercise done about as often a week as the library doses it, and the day inside a time budget.
+At a reassessment the plan starts from the last one: what still fits stays, or moves one step on.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +19,39 @@ from movebook.model import (
     Dose,
     Exercise,
     Library,
+    PrecautionDef,
     Profile,
     RedFlagDef,
     Ritual,
 )
 
-MAIN_SESSION_MIN = 4
-MAIN_SESSION_MAX = 6
 SECONDS_PER_REP = 4  # a rep with no tempo given: about four unhurried seconds
+SECONDS_PER_BREATH = 8  # a slow breath in and out, at the least
 SECONDS_BETWEEN_EXERCISES = 20
+SETTLE_BLOCK = "regulation"  # its drills calm the system: one may serve no finding or goal
+SETTLE_SECONDS = 180  # the main session's settling drill takes about this long, at most
+RITUAL_SLACK = 1.3  # a ritual's exercises may run this much over its minutes
+RITUAL_FILL = 0.7  # and are added to until they take this share of them
+MAIN_DAYS = (3, 4, 5)  # a week's main sessions before phase 4: strength needs rest days
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much a day may hold (DOMAIN.md 3-4)."""
+
+    main_min: int = 4  # exercises in the main session
+    main_max: int = 6
+    distinct_max: int = 8  # different exercises in a day, rituals included
+    day_minutes: int = 20  # of work on a day without the main session, at most
+    day_minimum: int = 10  # and at least, where the rituals can hold it
+    main_day_minutes: int = 25  # on a day with it, at most
+    main_minutes: int = 15  # the main session itself, at most
+    maintenance_minutes: tuple[int, int] = (10, 15)  # phase 4: one routine, several days a week
+    resets_max: int = 4  # mid-day resets a day
+    reset_interval: tuple[int, int] = (30, 120)  # minutes between resets
+
+
+BUDGET = Budget()
 
 
 @dataclass(frozen=True)
@@ -40,6 +70,9 @@ class PlannedDose:
     start_reps: int | None = None  # a gentler first week: one set of this many reps
     gentle_start: bool = False  # a gentler first week: one set
     adjustments: tuple[str, ...] = ()  # why it differs: "shorter_holds", "clinician"
+    rep_s: int = SECONDS_PER_REP  # how long one rep takes, without its hold
+    only_side: str | None = None  # a directional drill: this side only, never "each side"
+    extra_side: str | None = None  # both sides, with a set more on this one
 
     @property
     def seconds(self) -> int:
@@ -47,10 +80,12 @@ class PlannedDose:
         if self.minutes is not None:
             work = self.minutes * 60
         else:
-            per_rep = sum(map(int, self.tempo.split("-"))) if self.tempo else SECONDS_PER_REP
-            work = (self.reps or 1) * (per_rep + (self.hold_s or 0))
+            work = (self.reps or 1) * (self.rep_s + (self.hold_s or 0))
         one_side = self.sets * work + (self.sets - 1) * self.rest_s
-        return one_side * (2 if self.per_side else 1)
+        if not self.per_side:
+            return one_side
+        extra = work + self.rest_s if self.extra_side else 0
+        return 2 * one_side + extra
 
 
 @dataclass(frozen=True)
@@ -61,7 +96,7 @@ class PlannedExercise:
     dose: PlannedDose
     addresses: tuple[str, ...]  # the patient's findings it targets
     rehearses: tuple[str, ...]  # the patient's goal tasks it rehearses
-    side: str | None  # the side to favour, from sided findings
+    side: str | None  # the side that needs it most, from sided findings
     note: str | None  # the clinician's note for this exercise
     pinned: bool = False  # included by the clinician
 
@@ -72,9 +107,10 @@ class PlannedExercise:
 
 @dataclass(frozen=True)
 class Session:
-    """One session of the day: the main session, a goal practice, or a ritual."""
+    """One session of the day: the main session (in phase 4 the maintenance routine) or a
+    ritual."""
 
-    id: str  # "main", "practice" or a ritual's id
+    id: str  # "main" or a ritual's id
     exercises: tuple[PlannedExercise, ...]
     per_day: int | None = None
     per_week: int | None = None
@@ -85,6 +121,11 @@ class Session:
     def minutes(self) -> int:
         seconds = sum(e.dose.seconds + SECONDS_BETWEEN_EXERCISES for e in self.exercises)
         return max(1, math.ceil(seconds / 60))
+
+    @property
+    def per_week_total(self) -> int:
+        """How many times a week the session is done."""
+        return self.per_week if self.per_week is not None else 7 * (self.per_day or 1)
 
 
 @dataclass(frozen=True)
@@ -110,6 +151,9 @@ class Plan:
     unaddressed_findings: tuple[tuple[str, str], ...]  # (finding, why)
     unaddressed_goals: tuple[tuple[str, str], ...]  # (task, why)
     weekly_rhythm: tuple[tuple[str, ...], ...] = ()  # session ids for Monday .. Sunday
+    precautions: tuple[tuple[str, PrecautionDef], ...] = ()
+    dropped: tuple[tuple[str, str], ...] = ()  # (exercise, why): left out to keep the budget
+    activities: tuple[str, ...] = ()  # sport goal tasks: the patient's own activity
 
     @property
     def blocked(self) -> bool:
@@ -122,6 +166,15 @@ class Plan:
             for planned in session.exercises:
                 seen.setdefault(planned.id, planned)
         return list(seen.values())
+
+    def day_minutes(self) -> list[int]:
+        """Minutes of exercise on each day of the week, Monday first."""
+        minutes = {s.id: s.minutes * (s.per_day or 1) for s in self.sessions}
+        return [sum(minutes[i] for i in ids) for ids in self.weekly_rhythm]
+
+    def exposures(self) -> dict[str, int]:
+        """How many times a week each exercise is done, over every session it is in."""
+        return _exposures(self.sessions)
 
 
 # --- eligibility -------------------------------------------------------------
@@ -197,8 +250,23 @@ def phase_dose(exercise: Exercise, phase: int) -> Dose:
     return exercise.meta.dose[defined[-1]]
 
 
+def weekly_dose(exercise: Exercise, phase: int) -> int:
+    """How many times a week the library would have the exercise done in a phase."""
+    base = phase_dose(exercise, phase)
+    return base.per_week if base.per_week is not None else 7 * (base.per_day or 1)
+
+
+def _rep_seconds(exercise: Exercise, tempo: str | None) -> int:
+    counted = sum(map(int, tempo.split("-"))) if tempo else SECONDS_PER_REP
+    if exercise.meta.block == SETTLE_BLOCK:  # its reps are breaths, and a breath is slow
+        return max(SECONDS_PER_BREATH, counted)
+    return counted
+
+
 def plan_dose(exercise: Exercise, patient: Patient) -> PlannedDose:
     base = phase_dose(exercise, patient.phase)
+    side = _side(exercise, patient)
+    marked = exercise.meta.marked_side_only and side is not None
     dose = PlannedDose(
         sets=base.sets,
         reps=base.reps,
@@ -208,7 +276,10 @@ def plan_dose(exercise: Exercise, patient: Patient) -> PlannedDose:
         rest_s=base.rest_s,
         per_day=base.per_day,
         per_week=base.per_week,
-        per_side=exercise.meta.unilateral,
+        per_side=exercise.meta.unilateral and not marked,
+        rep_s=_rep_seconds(exercise, base.tempo),
+        only_side=side if marked else None,
+        extra_side=side if exercise.meta.unilateral and not marked else None,
     )
     findings = patient.findings
     notes: list[str] = []
@@ -228,8 +299,15 @@ def plan_dose(exercise: Exercise, patient: Patient) -> PlannedDose:
         if given.get("per_week") is not None and "per_day" not in given:
             given["per_day"] = None
         dose = replace(dose, **given)
+        if "tempo" in given:
+            dose = replace(dose, rep_s=_rep_seconds(exercise, dose.tempo))
         notes.append("clinician")
     return replace(dose, adjustments=tuple(notes))
+
+
+def _micro(dose: PlannedDose) -> PlannedDose:
+    """The same exercise in a micro-session: one set."""
+    return replace(dose, sets=1)
 
 
 # --- selection ---------------------------------------------------------------
@@ -251,27 +329,65 @@ class _Cover:
                 self.tasks[task] += 1
 
 
-def _score(
-    exercise: Exercise, patient: Patient, cover: _Cover, library: Library
-) -> tuple[float, ...]:
-    """Higher is better: new findings first, then new goals, then fit to the phase."""
+@dataclass(frozen=True)
+class _Choosing:
+    """What every choice of one plan needs to know."""
+
+    patient: Patient
+    library: Library
+    eligible: tuple[Exercise, ...]
+    kept: frozenset[str]  # where the last plan's exercises lead now: chosen first
+    avoid: frozenset[str]  # the last plan's step backs, for a patient who is not worse
+    budget: Budget
+
+    @functools.cached_property
+    def order(self) -> dict[str, int]:
+        return {block.id: index for index, block in enumerate(self.library.blocks)}
+
+    @functools.cached_property
+    def families(self) -> dict[str, str]:
+        return _families(self.library)
+
+    def pattern(self, exercise: Exercise) -> str:
+        return exercise.meta.pattern or self.families[exercise.id]
+
+
+def _families(library: Library) -> dict[str, str]:
+    """Exercises linked as each other's easier or harder version move in one pattern: the
+    name of each exercise's family (the first id of its ladder)."""
+    parent = {exercise_id: exercise_id for exercise_id in library.exercises}
+
+    def root(exercise_id: str) -> str:
+        while parent[exercise_id] != exercise_id:
+            exercise_id = parent[exercise_id]
+        return exercise_id
+
+    for exercise in library.exercises.values():
+        for other in (exercise.meta.regresses_to, exercise.meta.progresses_to):
+            if other in parent:
+                a, b = sorted((root(exercise.id), root(other)))
+                parent[b] = a
+    return {exercise_id: root(exercise_id) for exercise_id in library.exercises}
+
+
+def _score(exercise: Exercise, choosing: _Choosing, cover: _Cover) -> tuple[float, ...]:
+    """Higher is better: what the last plan leads to, new findings and goals, then fit."""
     meta = exercise.meta
+    patient, library = choosing.patient, choosing.library
     new_findings = sum(1 for t in meta.targets if cover.findings.get(t) == 0)
     fed_findings = sum(1 for t in meta.targets if cover.findings.get(t, -1) > 0)
     new_tasks = sum(1 for t in meta.tasks if cover.tasks.get(t) == 0)
     fed_tasks = sum(1 for t in meta.tasks if cover.tasks.get(t, -1) > 0)
     favoured = 1 if _favoured(exercise, patient, library) else 0
+    kept = 4 if exercise.id in choosing.kept else 0
     # Prefer the version made for this phase: in phase 3 a goblet squat over a chair squat.
     fit = -abs(min(meta.phases) - patient.phase)
-    return (new_findings * 3 + new_tasks * 3 + favoured * 2 + fed_findings + fed_tasks, fit)
+    value = new_findings * 3 + new_tasks * 3 + favoured * 2 + fed_findings + fed_tasks + kept
+    return (value, fit)
 
 
-def _best(
-    candidates: Iterable[Exercise], patient: Patient, cover: _Cover, library: Library
-) -> Exercise | None:
-    ranked = sorted(
-        candidates, key=lambda e: (_score(e, patient, cover, library), e.id), reverse=True
-    )
+def _best(candidates: Iterable[Exercise], choosing: _Choosing, cover: _Cover) -> Exercise | None:
+    ranked = sorted(candidates, key=lambda e: (_score(e, choosing, cover), e.id), reverse=True)
     return ranked[0] if ranked else None
 
 
@@ -283,6 +399,7 @@ def _favoured(exercise: Exercise, patient: Patient, library: Library) -> bool:
 
 
 def _relevant(exercise: Exercise, patient: Patient, library: Library) -> bool:
+    """Does it serve this patient: a finding, a goal, or the direction that eases them?"""
     return (
         bool(set(exercise.meta.targets) & set(patient.findings))
         or bool(set(exercise.meta.tasks) & set(patient.tasks))
@@ -315,14 +432,46 @@ def _planned(exercise: Exercise, patient: Patient, pinned: bool = False) -> Plan
     )
 
 
-def _block_order(library: Library) -> dict[str, int]:
-    return {block.id: index for index, block in enumerate(library.blocks)}
+def build_plan(
+    profile: Profile,
+    library: Library,
+    default_equipment: Sequence[str],
+    budget: Budget = BUDGET,
+) -> Plan:
+    """The plan for the profile's latest assessment, continuing the plans before it."""
+    return build_plans(profile, library, default_equipment, budget)[-1]
 
 
-def build_plan(profile: Profile, library: Library, default_equipment: Sequence[str]) -> Plan:
-    """The plan for the profile's latest assessment."""
-    patient = patient_of(profile, library, default_equipment)
+def build_plans(
+    profile: Profile,
+    library: Library,
+    default_equipment: Sequence[str],
+    budget: Budget = BUDGET,
+) -> list[Plan]:
+    """The plan of every assessment, oldest first: each starts from the one before."""
+    plans: list[Plan] = []
+    for index in range(len(profile.assessments)):
+        before = plans[-1] if plans else None
+        previous = profile.assessments[index - 1] if index else None
+        patient = patient_of(profile, library, default_equipment, at=index)
+        plans.append(_plan(profile, library, patient, before, previous, budget))
+    return plans
+
+
+def _plan(
+    profile: Profile,
+    library: Library,
+    patient: Patient,
+    before: Plan | None,
+    previous: Assessment | None,
+    budget: Budget,
+) -> Plan:
     assessment = patient.assessment
+    precautions = tuple(
+        (name, library.vocabulary.precautions[name])
+        for name in profile.precautions
+        if name in library.vocabulary.precautions
+    )
     if profile.red_flags:
         return Plan(
             profile=profile.id,
@@ -335,89 +484,166 @@ def build_plan(profile: Profile, library: Library, default_equipment: Sequence[s
             phases=(),
             unaddressed_findings=(),
             unaddressed_goals=(),
+            precautions=precautions,
         )
 
     excluded = set(assessment.overrides.exclude)
-    eligible = [
+    eligible = tuple(
         e
         for e in library.exercises.values()
         if e.id not in excluded and not why_not(e, patient, library)
-    ]
+    )
+    kept, avoid = _continuity(before, previous, patient, library, eligible)
+    choosing = _Choosing(patient, library, eligible, kept, avoid, budget)
     cover = _Cover(
         findings={finding: 0 for finding in patient.findings},
         tasks={task: 0 for task in patient.tasks},
     )
-    order = _block_order(library)
-
-    main = _main_session(eligible, patient, library, cover, order)
-    practice = _practice_session(eligible, patient, library, cover, {p.id for p in main})
-    rituals = [
-        _ritual(ritual, eligible, patient, library, cover, order) for ritual in library.rituals
-    ]
-    sessions = [_session("main", main, per_week=_main_days(main, patient))]
-    if practice:
-        sessions.append(_session("practice", practice, per_week=2))
-    sessions.extend(session for session in rituals if session.exercises)
-
-    chosen = {p.id for s in sessions for p in s.exercises}
+    dropped: list[tuple[str, str]] = []
+    main = _main_session(choosing, cover)
+    if patient.phase >= 4:
+        sessions = _maintenance(main, choosing, dropped)
+    else:
+        sessions = _day(main, choosing, cover, dropped)
+    chosen = [p.exercise for p in sessions[0].exercises]
+    chosen += [p.exercise for s in sessions[1:] for p in s.exercises if p.exercise not in chosen]
+    final_cover = _Cover(
+        findings={finding: 0 for finding in patient.findings},
+        tasks={task: 0 for task in patient.tasks},
+    )
+    for exercise in chosen:
+        final_cover.add(exercise)
+    sport = {name for name, task in library.vocabulary.tasks.items() if task.sport}
     return Plan(
         profile=profile.id,
         assessment_date=assessment.date.isoformat(),
         phase=assessment.phase,
         red_flags=(),
         sessions=tuple(sessions),
-        phases=_phases(library, patient, [library.exercises[i] for i in _ordered(chosen, main)]),
+        phases=_phases(choosing, chosen),
         unaddressed_findings=_unaddressed(
-            patient.findings, cover.findings, "finding", library, patient
+            patient.findings, final_cover.findings, "finding", library, patient
         ),
         unaddressed_goals=_unaddressed(
-            dict.fromkeys(patient.tasks), cover.tasks, "task", library, patient
+            dict.fromkeys(patient.tasks), final_cover.tasks, "task", library, patient
         ),
         weekly_rhythm=_weekly_rhythm(sessions),
+        precautions=precautions,
+        dropped=tuple(dropped),
+        activities=tuple(task for task in patient.tasks if task in sport),
     )
 
 
-def _ordered(chosen: set[str], main: Sequence[PlannedExercise]) -> list[str]:
-    first = [p.id for p in main]
-    return first + sorted(chosen - set(first))
+# --- continuity --------------------------------------------------------------
 
 
-def _main_session(
-    eligible: list[Exercise],
+def _continuity(
+    before: Plan | None,
+    previous: Assessment | None,
     patient: Patient,
     library: Library,
-    cover: _Cover,
-    order: Mapping[str, int],
-) -> list[PlannedExercise]:
-    """One exercise per block that serves this patient best, a sixth where it adds something."""
-    by_id = {e.id: e for e in eligible}
+    eligible: Sequence[Exercise],
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Where the last plan's exercises lead now, and which step backs to keep away from.
+
+    What still fits stays; a patient who moved up a phase takes the next step where it is
+    allowed; a step back comes only for a patient who is worse, or an exercise no longer
+    allowed."""
+    if before is None or previous is None or before.blocked:
+        return frozenset(), frozenset()
+    allowed = {e.id for e in eligible}
+    moved_up = patient.phase > previous.phase
+    worse = _worse(previous, patient.assessment)
+    kept: set[str] = set()
+    avoid: set[str] = set()
+    for planned in before.exercises():
+        exercise = planned.exercise
+        harder = exercise.meta.progresses_to
+        easier = exercise.meta.regresses_to
+        if moved_up and harder in allowed:
+            kept.add(harder)
+        elif exercise.id in allowed:
+            kept.add(exercise.id)
+        elif easier in allowed:
+            kept.add(easier)
+        if easier and not worse and exercise.id in allowed:
+            avoid.add(easier)
+    return frozenset(kept), frozenset(avoid - kept)
+
+
+def _worse(before: Assessment, now: Assessment) -> bool:
+    """Pain or disability up since the last visit, or the clinician moved the phase down."""
+    if now.phase < before.phase:
+        return True
+    then, current = before.measures, now.measures
+    pain = then.nprs is not None and current.nprs is not None and current.nprs > then.nprs
+    odi = then.odi is not None and current.odi is not None and current.odi > then.odi
+    return pain or odi
+
+
+# --- the main session --------------------------------------------------------
+
+
+def _main_session(choosing: _Choosing, cover: _Cover) -> list[PlannedExercise]:
+    """Four to six exercises that matter, one per block where a block has one for this patient,
+    in block order: each serves a finding, a goal or the patient's direction, but for one
+    settling drill; no two of one movement pattern."""
+    patient, library, budget = choosing.patient, choosing.library, choosing.budget
+    by_id = {e.id: e for e in choosing.eligible}
     pinned = [by_id[i] for i in patient.assessment.overrides.include if i in by_id]
     picked: list[Exercise] = list(pinned)
     for exercise in pinned:
         cover.add(exercise)
+    # Drills done in bed belong to the morning ritual: the patient gets up every day.
+    pool = [
+        e
+        for e in choosing.eligible
+        if e.id not in choosing.avoid and not (e.meta.position == "lying_in_bed" and e.meta.rituals)
+    ]
+
+    def free(exercise: Exercise) -> bool:
+        patterns = {choosing.pattern(e) for e in picked}
+        return exercise not in picked and choosing.pattern(exercise) not in patterns
+
+    def useful(exercise: Exercise) -> bool:
+        return _relevant(exercise, patient, library) or exercise.id in choosing.kept
+
     for block in library.blocks:
-        if any(e.meta.block == block.id for e in picked):
+        if any(e.meta.block == block.id for e in picked) or len(picked) >= budget.main_max:
             continue
-        pool = [e for e in eligible if e.meta.block == block.id and e not in picked]
-        relevant = [e for e in pool if _relevant(e, patient, library)]
-        choice = _best(relevant or pool, patient, cover, library)
+        here = [e for e in pool if e.meta.block == block.id and free(e)]
+        candidates = [e for e in here if useful(e)]
+        if block.id == SETTLE_BLOCK:  # one settling drill, even if it serves nothing else:
+            # a few calm minutes to start, not a walk that takes the session's time
+            short = [e for e in here if plan_dose(e, patient).seconds <= SETTLE_SECONDS]
+            candidates = [e for e in candidates if e in short] or short or candidates or here
+        choice = _best(candidates, choosing, cover)
         if choice is not None:
             picked.append(choice)
             cover.add(choice)
-    while len(picked) < MAIN_SESSION_MAX:
-        pool = [e for e in eligible if e not in picked and _adds_something(e, cover)]
-        choice = _best(pool, patient, cover, library)
+    # Daily-life goals are practised from the start, at a safe level (sport may wait).
+    sport = {name for name, task in library.vocabulary.tasks.items() if task.sport}
+    for task in patient.tasks:
+        waits = task in sport and patient.phase < 3
+        if waits or cover.tasks.get(task, 0) or len(picked) >= budget.main_max:
+            continue
+        choice = _best([e for e in pool if task in e.meta.tasks and free(e)], choosing, cover)
+        if choice is not None:
+            picked.append(choice)
+            cover.add(choice)
+    while len(picked) < budget.main_max:
+        choice = _best([e for e in pool if free(e) and _adds_something(e, cover)], choosing, cover)
         if choice is None:
             break
         picked.append(choice)
         cover.add(choice)
-    while len(picked) < MAIN_SESSION_MIN:
-        choice = _best([e for e in eligible if e not in picked], patient, cover, library)
+    while len(picked) < budget.main_min:
+        choice = _best([e for e in pool if free(e) and useful(e)], choosing, cover)
         if choice is None:
             break
         picked.append(choice)
         cover.add(choice)
-    picked.sort(key=lambda e: (order[e.meta.block], e.id))
+    picked.sort(key=lambda e: (choosing.order[e.meta.block], e.id))
     pinned_ids = {e.id for e in pinned}
     return [_planned(e, patient, pinned=e.id in pinned_ids) for e in picked]
 
@@ -428,94 +654,349 @@ def _adds_something(exercise: Exercise, cover: _Cover) -> bool:
     )
 
 
-def _practice_session(
-    eligible: list[Exercise],
-    patient: Patient,
-    library: Library,
-    cover: _Cover,
-    taken: set[str],
-) -> list[PlannedExercise]:
-    """Drills for the goals the main session could not fit (at most three)."""
-    drills: list[Exercise] = []
-    task_blocks = {b.id for b in library.blocks if b.rehearses_tasks}
-    while len(drills) < 3 and any(n == 0 for n in cover.tasks.values()):
-        pool = [
-            e
-            for e in eligible
-            if e.meta.block in task_blocks
-            and e.id not in taken
-            and e not in drills
-            and any(cover.tasks.get(t) == 0 for t in e.meta.tasks)
-        ]
-        choice = _best(pool, patient, cover, library)
-        if choice is None:
-            break
-        drills.append(choice)
-        cover.add(choice)
-    return [_planned(e, patient) for e in drills]
+def _value(planned: PlannedExercise, choosing: _Choosing) -> tuple[int, ...]:
+    """How much an exercise is worth keeping when the day is too long: the clinician's pins,
+    then what it serves; the settling drill last of all to go (it calms the rest)."""
+    settle = planned.exercise.meta.block == SETTLE_BLOCK
+    serves = len(planned.addresses) + len(planned.rehearses)
+    favoured = _favoured(planned.exercise, choosing.patient, choosing.library)
+    return (int(planned.pinned), int(settle), serves + int(favoured))
 
 
-def _ritual(
-    ritual: Ritual,
-    eligible: list[Exercise],
-    patient: Patient,
-    library: Library,
+# --- the day: main session and rituals ---------------------------------------
+
+# Where each position sits between the bed and standing: a ritual moves one way through them.
+_LEVEL = {"lying_in_bed": 0, "sitting": 2, "standing": 3}
+_FLOOR_LEVEL = 1
+
+
+def _level(exercise: Exercise, library: Library) -> int:
+    position = exercise.meta.position
+    if position in _LEVEL:
+        return _LEVEL[position]
+    return _FLOOR_LEVEL if library.vocabulary.positions[position].floor else 2
+
+
+def _day(
+    main: list[PlannedExercise],
+    choosing: _Choosing,
     cover: _Cover,
-    order: Mapping[str, int],
-) -> Session:
-    """Fill a ritual up to its minutes with exercises tagged for it, feeding findings again."""
-    pool = [e for e in eligible if ritual.id in e.meta.rituals]
-    budget = ritual.minutes * 60
-    picked: list[PlannedExercise] = []
-    used = 0
-    # Transitions that hurt are practised where they happen: the log roll in the morning.
-    must = [
-        e
-        for e in pool
-        if "painful_transitions" in patient.findings and "painful_transitions" in e.meta.targets
+    dropped: list[tuple[str, str]],
+) -> list[Session]:
+    """Phases 1-3: the main session on some days, the rituals every day, within the budget."""
+    budget = choosing.budget
+    rituals = _rituals(main, choosing, cover)
+    while True:
+        _, sessions = _best_rhythm(main, rituals, choosing)
+        main_day = sum(s.minutes * (s.per_day or 1) for s in sessions)
+        other_day = main_day - sessions[0].minutes
+        long_main = sessions[0].minutes > budget.main_minutes
+        over = main_day > budget.main_day_minutes or other_day > budget.day_minutes
+        if not over and not long_main:
+            return sessions
+        trimmed = _trim(main, rituals, choosing, dropped, main_first=long_main, only_main=not over)
+        if trimmed is None:
+            return sessions
+        main, rituals = trimmed
+
+
+def _trim(
+    main: list[PlannedExercise],
+    rituals: list[tuple[Ritual, list[PlannedExercise]]],
+    choosing: _Choosing,
+    dropped: list[tuple[str, str]],
+    main_first: bool,
+    only_main: bool,
+) -> tuple[list[PlannedExercise], list[tuple[Ritual, list[PlannedExercise]]]] | None:
+    """One step towards the budget: fewer sets in the main session, then (if the main session
+    is what is too long) its least useful exercise, else the least useful ritual member, then
+    the main session's. None: nothing is left to take away."""
+    heavy = [p for p in main if p.dose.sets > 2 and not p.pinned]
+    if heavy:
+        least = min(heavy, key=lambda p: (_value(p, choosing), p.id))
+        fewer = replace(least, dose=replace(least.dose, sets=2))
+        return [fewer if p is least else p for p in main], rituals
+    removable = [p for p in main if not p.pinned]
+    if main_first and len(main) > choosing.budget.main_min and removable:
+        least = min(removable, key=lambda p: (_value(p, choosing), p.id))
+        dropped.append((least.id, "left out of the main session to keep it short"))
+        return [p for p in main if p is not least], rituals
+    if only_main:
+        return None
+    in_main = {p.id for p in main}
+    members = [
+        (index, planned)
+        for index, (_, exercises) in enumerate(rituals)
+        for planned in exercises
+        if not planned.pinned and not _needed_in_ritual(planned, rituals[index][0], choosing)
     ]
-    while pool:
-        candidates = [e for e in must if e in pool] or [
-            e for e in pool if _relevant(e, patient, library)
-        ]
-        choice = _best(candidates or pool, patient, cover, library)
-        if choice is None:
-            break
-        pool.remove(choice)
-        planned = _planned(choice, patient)
-        cost = planned.dose.seconds + SECONDS_BETWEEN_EXERCISES
-        if picked and used + cost > budget * 1.2:
-            continue
-        picked.append(planned)
-        cover.add(choice)
-        used += cost
-        if used >= budget * 0.8:
-            break
-    picked.sort(key=lambda p: (order[p.exercise.meta.block], p.id))
-    per_day: int | None = 1
-    per_week: int | None = None
-    every_min = None
-    if ritual.id == "midday":
-        every_min, per_day = _reset_rhythm(patient)
-    if patient.phase == 4:  # maintenance: rituals several times a week rather than daily
-        per_day, per_week = None, 3
-    return _session(
-        ritual.id, picked, per_day=per_day, per_week=per_week, ritual=ritual, every_min=every_min
+    if members:
+        index, least = min(members, key=lambda m: (m[1].id in in_main, _value(m[1], choosing)))
+        ritual, exercises = rituals[index]
+        if least.id not in in_main:
+            dropped.append((least.id, f"left out of the {ritual.id} ritual to keep the day short"))
+        rituals = list(rituals)
+        rituals[index] = (ritual, [p for p in exercises if p is not least])
+        return main, rituals
+    if len(main) > choosing.budget.main_min and removable:
+        least = min(removable, key=lambda p: (_value(p, choosing), p.id))
+        dropped.append((least.id, "left out of the main session to keep the day short"))
+        return [p for p in main if p is not least], rituals
+    return None
+
+
+def _needed_in_ritual(planned: PlannedExercise, ritual: Ritual, choosing: _Choosing) -> bool:
+    """The move out of bed belongs to the morning: the patient gets up every day."""
+    return ritual.id == "morning" and _gets_up(planned.exercise, choosing.patient)
+
+
+def _gets_up(exercise: Exercise, patient: Patient) -> bool:
+    painful = "painful_transitions" in patient.findings or "getting_out_of_bed" in patient.tasks
+    return painful and exercise.meta.position == "lying_in_bed"
+
+
+@dataclass
+class _Day:
+    """What the rituals composed so far take up: the day's distinct exercises, floor bouts."""
+
+    distinct: set[str]
+    floor_bouts: int
+    floor_limit: int
+
+
+@dataclass
+class _Composing:
+    """One ritual being put together."""
+
+    ritual: Ritual
+    day: _Day
+    library: Library
+    patient: Patient
+    limit: int  # distinct exercises a day
+    picked: list[Exercise] = field(default_factory=list)
+    seconds: int = 0  # the micro-doses picked, with the pauses between them
+
+    def cost(self, exercise: Exercise) -> int:
+        dose = _micro(plan_dose(exercise, self.patient))
+        return dose.seconds + SECONDS_BETWEEN_EXERCISES
+
+    def on_floor(self) -> bool:
+        return any(_level(e, self.library) == _FLOOR_LEVEL for e in self.picked)
+
+    def fits(self, exercise: Exercise) -> bool:
+        if exercise in self.picked:
+            return False
+        settling = any(e.meta.block == SETTLE_BLOCK for e in self.picked)
+        if exercise.meta.block == SETTLE_BLOCK and settling:
+            return False  # one breathing drill a ritual is enough
+        if exercise.id not in self.day.distinct and len(self.day.distinct) >= self.limit:
+            return False
+        levels = {_level(e, self.library) for e in [*self.picked, exercise]}
+        if len(levels) > 3:  # taken in level order, that is at most two changes of position
+            return False
+        floor = _level(exercise, self.library) == _FLOOR_LEVEL
+        new_bout = floor and not self.on_floor()
+        if new_bout and self.day.floor_bouts >= self.day.floor_limit:
+            return False
+        # A micro-session stays near its minutes (a reset of 3 minutes is not a walk of 8).
+        return self.seconds + self.cost(exercise) <= self.ritual.minutes * 60 * RITUAL_SLACK
+
+    def add(self, exercise: Exercise) -> None:
+        if _level(exercise, self.library) == _FLOOR_LEVEL and not self.on_floor():
+            self.day.floor_bouts += 1
+        self.picked.append(exercise)
+        self.day.distinct.add(exercise.id)
+        self.seconds += self.cost(exercise)
+
+
+def _rituals(
+    main: list[PlannedExercise], choosing: _Choosing, cover: _Cover
+) -> list[tuple[Ritual, list[PlannedExercise]]]:
+    """Each ritual reuses the portfolio, in a micro-dose, adding only what its purpose needs:
+    the move out of bed in the morning, an unloading or breathing drill in the evening."""
+    patient, library, budget = choosing.patient, choosing.library, choosing.budget
+    portfolio = {p.id: p for p in main}
+    # Getting down to the floor hurts early on: one floor bout a day, main session included.
+    painful = "painful_transitions" in patient.findings and patient.phase == 1
+    day = _Day(
+        distinct=set(portfolio),
+        floor_bouts=int(any(_level(p.exercise, library) == _FLOOR_LEVEL for p in main)),
+        floor_limit=1 if painful else len(library.rituals) + 1,
     )
+    done: list[tuple[Ritual, list[PlannedExercise]]] = []
+    for ritual in library.rituals:
+        tagged = [e for e in choosing.eligible if ritual.id in e.meta.rituals]
+        tagged += [
+            planned.exercise
+            for planned in main
+            if planned.exercise not in tagged
+            and planned.exercise.meta.block in ritual.reuses
+            and planned.exercise.meta.position in ritual.positions
+        ]
+        composing = _Composing(ritual, day, library, patient, budget.distinct_max)
+        if ritual.id == "morning":  # the first move of the day is getting out of bed
+            for exercise in tagged:
+                if _gets_up(exercise, patient) and exercise.id not in composing.day.distinct:
+                    composing.add(exercise)  # it goes in even over the day's limit
+        for exercise in sorted((e for e in tagged if e.id in portfolio), key=lambda e: e.id):
+            room = _room(portfolio.get(exercise.id), exercise, done, choosing)
+            if room and composing.fits(exercise):
+                composing.add(exercise)
+        settled = any(e.meta.block == SETTLE_BLOCK for e in composing.picked)
+        if ritual.id == "evening" and not settled:
+            settling = [e for e in tagged if e.meta.block == SETTLE_BLOCK and composing.fits(e)]
+            relevant = [e for e in settling if _relevant(e, patient, library)]
+            choice = _best(relevant or settling, choosing, cover)
+            if choice is not None:
+                composing.add(choice)
+        # Up to about its minutes, with what serves this patient (and is not done too often).
+        while composing.seconds < ritual.minutes * 60 * RITUAL_FILL:
+            relevant = [
+                e
+                for e in tagged
+                if composing.fits(e)
+                and _relevant(e, patient, library)
+                and _room(portfolio.get(e.id), e, done, choosing)
+            ]
+            choice = _best(relevant, choosing, cover)
+            if choice is None:
+                break
+            composing.add(choice)
+        picked = sorted(
+            composing.picked,
+            key=lambda e: (_flow(e, ritual, library), choosing.order[e.meta.block], e.id),
+        )
+        members = [
+            replace(p, dose=_micro(p.dose))
+            for p in (portfolio.get(e.id) or _planned(e, patient) for e in picked)
+        ]
+        for exercise in picked:
+            cover.add(exercise)
+        done.append((ritual, members))
+    return done
 
 
-def _reset_rhythm(patient: Patient) -> tuple[int, int]:
-    """Reset a little before sitting would start to hurt: every N minutes, a few times a day."""
+def _flow(exercise: Exercise, ritual: Ritual, library: Library) -> int:
+    """Up from bed through the day, down towards the floor at night."""
+    level = _level(exercise, library)
+    return -level if ritual.id == "evening" else level
+
+
+def _room(
+    main: PlannedExercise | None,
+    exercise: Exercise,
+    done: Sequence[tuple[Ritual, Sequence[PlannedExercise]]],
+    choosing: _Choosing,
+) -> bool:
+    """Would one more daily ritual keep the exercise within twice its weekly dose?"""
+    target = weekly_dose(exercise, choosing.patient.phase)
+    so_far = sum(7 for _, members in done for p in members if p.id == exercise.id)
+    so_far += 3 if main is not None else 0  # the main session: at least three days a week
+    return so_far + 7 <= 2 * target
+
+
+def _best_rhythm(
+    main: list[PlannedExercise],
+    rituals: Sequence[tuple[Ritual, list[PlannedExercise]]],
+    choosing: _Choosing,
+) -> tuple[int, list[Session]]:
+    """The main session's days a week and the resets a day that keep most exercises within
+    half and twice their library dose, then the shortest day."""
+    options = []
+    for days in MAIN_DAYS:
+        for resets in range(2, choosing.budget.resets_max + 1):
+            sessions = _sessions(main, rituals, choosing, days, resets)
+            exposures = _exposures(sessions)
+            off = sum(
+                1
+                for session in sessions
+                for planned in session.exercises
+                if "clinician" not in planned.dose.adjustments
+                and not _within(exposures[planned.id], planned.exercise, choosing)
+            )
+            total = sum(s.minutes * s.per_week_total for s in sessions)
+            rituals_only = sum(s.minutes * (s.per_day or 1) for s in sessions[1:])
+            short = rituals_only < choosing.budget.day_minimum
+            options.append(((off, short * (7 - days), total, days, resets), days, sessions))
+    _, days, sessions = min(options, key=lambda option: option[0])
+    return days, sessions
+
+
+def _within(per_week: int, exercise: Exercise, choosing: _Choosing) -> bool:
+    target = weekly_dose(exercise, choosing.patient.phase)
+    return 0.5 * target <= per_week <= 2 * target
+
+
+def _exposures(sessions: Sequence[Session]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for session in sessions:
+        for planned in session.exercises:
+            counts[planned.id] = counts.get(planned.id, 0) + session.per_week_total
+    return counts
+
+
+def _sessions(
+    main: list[PlannedExercise],
+    rituals: Sequence[tuple[Ritual, list[PlannedExercise]]],
+    choosing: _Choosing,
+    days: int,
+    resets: int,
+) -> list[Session]:
+    sessions = [_session("main", main, per_week=days)]
+    for ritual, members in rituals:
+        if not members:
+            continue
+        per_day, every_min = 1, None
+        if ritual.id == "midday":
+            every_min, per_day = _reset_rhythm(choosing.patient, resets, choosing.budget)
+        sessions.append(
+            _session(ritual.id, members, per_day=per_day, ritual=ritual, every_min=every_min)
+        )
+    return sessions
+
+
+def _reset_rhythm(patient: Patient, resets: int, budget: Budget) -> tuple[int, int]:
+    """Reset a little before sitting would start to hurt, but not more often than every half
+    hour, nor so rarely that the resets do not fit a working day."""
+    low, high = budget.reset_interval
     sitting = patient.assessment.tolerances.sitting_min
-    interval = 45 if sitting is None else max(15, min(60, int(sitting * 0.8) // 5 * 5))
-    return interval, max(2, min(6, 240 // interval))
+    interval = 60 if sitting is None else int(sitting * 0.8) // 5 * 5
+    return max(low, min(high, interval)), resets
 
 
-def _main_days(main: Sequence[PlannedExercise], patient: Patient) -> int:
-    """Strength work needs rest days: as often as its weekly doses ask, three to five days."""
-    weekly = [p.dose.per_week for p in main if p.dose.per_week]
-    days = max(weekly) if weekly else 3
-    return max(3, min(5, days)) if patient.phase < 4 else 3
+def _maintenance(
+    main: list[PlannedExercise], choosing: _Choosing, dropped: list[tuple[str, str]]
+) -> list[Session]:
+    """Phase 4: one routine of ten to fifteen minutes, four to six exercises, several days a
+    week; the patient's sport is their own activity, not part of the routine."""
+    budget, library = choosing.budget, choosing.library
+    sport = {name for name, task in library.vocabulary.tasks.items() if task.sport}
+    routine: list[PlannedExercise] = []
+    for planned in main:
+        tasks = set(planned.exercise.meta.tasks)
+        if tasks and tasks <= sport and not planned.pinned:
+            dropped.append((planned.id, "the patient's own sport replaces it in phase 4"))
+        else:
+            routine.append(planned)
+    high = budget.maintenance_minutes[1]
+    while True:
+        _, sessions = _best_rhythm(routine, (), choosing)
+        minutes = sessions[0].minutes
+        if minutes <= high:
+            break
+        heavy = [p for p in routine if p.dose.sets > 2 and not p.pinned]
+        if heavy:
+            least = min(heavy, key=lambda p: (_value(p, choosing), p.id))
+            fewer = replace(least, dose=replace(least.dose, sets=2))
+            routine = [fewer if p is least else p for p in routine]
+            continue
+        removable = [p for p in routine if not p.pinned]
+        if len(routine) <= budget.main_min or not removable:
+            break
+        least = min(removable, key=lambda p: (_value(p, choosing), p.id))
+        dropped.append((least.id, "left out to keep the maintenance routine short"))
+        routine = [p for p in routine if p is not least]
+    return sessions
 
 
 def _session(
@@ -526,7 +1007,7 @@ def _session(
     ritual: Ritual | None = None,
     every_min: int | None = None,
 ) -> Session:
-    """A session sets how often its exercises are done, so their doses follow it."""
+    """A session sets how often its exercises are done in it, so their doses follow it."""
     if per_day is None and per_week is None:
         per_day = 1
     timed = tuple(
@@ -547,31 +1028,24 @@ _SPREAD = {
 
 
 def _weekly_rhythm(sessions: Sequence[Session]) -> tuple[tuple[str, ...], ...]:
-    """Which sessions fall on which day, Monday first: main sessions spread out, practice
-    between them."""
+    """Which sessions fall on which day, Monday first: weekly sessions spread out."""
     days: list[list[str]] = [[] for _ in range(7)]
-    main_days: tuple[int, ...] = ()
     for session in sessions:
-        if session.per_week:
-            if session.id == "main":
-                main_days = _SPREAD[min(7, session.per_week)]
-                chosen = main_days
-            else:
-                free = [d for d in range(7) if d not in main_days] or list(range(7))
-                chosen = tuple(free[:: max(1, len(free) // session.per_week)][: session.per_week])
-            for index in chosen:
-                days[index].append(session.id)
-        else:
-            for names in days:
-                names.append(session.id)
+        chosen = _SPREAD[min(7, session.per_week)] if session.per_week else range(7)
+        for index in chosen:
+            days[index].append(session.id)
     return tuple(tuple(ids) for ids in days)
 
 
 # --- the phased plan ---------------------------------------------------------
 
 
-def _phases(library: Library, patient: Patient, today: list[Exercise]) -> tuple[PhaseStep, ...]:
+def _phases(choosing: _Choosing, today: list[Exercise]) -> tuple[PhaseStep, ...]:
+    """Today's exercises, and where they lead in each later phase: one step further each
+    phase where the next step is allowed; in phase 4, the maintenance routine."""
+    patient, library = choosing.patient, choosing.library
     steps = []
+    ahead = list(today)
     for phase in library.phases:
         ids: tuple[str, ...] = ()
         if phase.number < patient.phase:
@@ -580,8 +1054,10 @@ def _phases(library: Library, patient: Patient, today: list[Exercise]) -> tuple[
             status, ids = "current", tuple(e.id for e in today)
         else:
             status = "next" if phase.number == patient.phase + 1 else "later"
-            later = (_continue(e, phase.number, patient, library) for e in today)
-            ids = tuple(i for i in dict.fromkeys(later) if i)
+            ahead = _ahead(ahead, phase.number, choosing)
+            ids = tuple(e.id for e in ahead)
+            if phase.number >= 4:
+                ids = _routine_preview(ahead, phase.number, choosing)
         steps.append(
             PhaseStep(
                 number=phase.number,
@@ -593,6 +1069,45 @@ def _phases(library: Library, patient: Patient, today: list[Exercise]) -> tuple[
             )
         )
     return tuple(steps)
+
+
+def _ahead(exercises: Sequence[Exercise], phase: int, choosing: _Choosing) -> list[Exercise]:
+    """Each exercise one step on in `phase`: its harder version where allowed, else itself,
+    else the first allowed version further up its ladder; gone if none is allowed."""
+    patient, library = choosing.patient, choosing.library
+    ahead: dict[str, Exercise] = {}
+    for exercise in exercises:
+        nxt = library.exercises.get(exercise.meta.progresses_to or "")
+        if nxt is not None and not why_not(nxt, patient, library, phase):
+            ahead.setdefault(nxt.id, nxt)
+            continue
+        found = _continue(exercise, phase, patient, library)
+        if found:
+            ahead.setdefault(found, library.exercises[found])
+    return list(ahead.values())
+
+
+def _routine_preview(
+    exercises: Sequence[Exercise], phase: int, choosing: _Choosing
+) -> tuple[str, ...]:
+    """The maintenance routine a later phase 4 would keep: at most the main session's size,
+    the most useful first, without drills for a sport the patient will simply do."""
+    library, patient = choosing.library, choosing.patient
+    sport = {name for name, task in library.vocabulary.tasks.items() if task.sport}
+    kept = [e for e in exercises if not (e.meta.tasks and set(e.meta.tasks) <= sport)]
+    ranked = sorted(
+        kept,
+        key=lambda e: (
+            -(
+                len(set(e.meta.targets) & set(patient.findings))
+                + len(set(e.meta.tasks) & set(patient.tasks))
+            ),
+            e.id,
+        ),
+    )
+    chosen = {e.id for e in ranked[: choosing.budget.main_max]}
+    del phase
+    return tuple(e.id for e in kept if e.id in chosen)
 
 
 def _continue(exercise: Exercise, phase: int, patient: Patient, library: Library) -> str:
@@ -628,13 +1143,17 @@ def _unaddressed(
         ]
         if not serving:
             why = "the library has no exercise for it"
+        elif kind == "task" and library.vocabulary.tasks[name].sport and patient.phase < 3:
+            why = "a sport: its drills start in phase 3"
         else:
             excluded = set(patient.assessment.overrides.exclude)
             reasons = sorted(
                 {
                     why_not(e, patient, library)
                     or (
-                        f"{e.id} is excluded by the clinician" if e.id in excluded else "not chosen"
+                        f"{e.id} is excluded by the clinician"
+                        if e.id in excluded
+                        else "not chosen, to keep the day short"
                     )
                     for e in serving
                 }

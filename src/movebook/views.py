@@ -26,7 +26,11 @@ def dose_text(dose: PlannedDose) -> str:
         parts.append(f"hold {dose.hold_s} s")
     if dose.tempo:
         parts.append(f"tempo {dose.tempo}")
-    if dose.per_side:
+    if dose.only_side:
+        parts.append(f"{dose.only_side} side only")
+    elif dose.per_side and dose.extra_side:
+        parts.append(f"each side, one set more on the {dose.extra_side}")
+    elif dose.per_side:
         parts.append("each side")
     if dose.per_day:
         parts.append(
@@ -48,6 +52,8 @@ def _dose_json(dose: PlannedDose) -> dict[str, Any]:
         "per_day": dose.per_day,
         "per_week": dose.per_week,
         "per_side": dose.per_side,
+        "only_side": dose.only_side,
+        "extra_side": dose.extra_side,
         "start": ENGLISH.start(dose),
         "adjustments": list(dose.adjustments),
         "seconds": dose.seconds,
@@ -115,6 +121,12 @@ def plan_json(plan: Plan, readiness: Readiness | None = None) -> dict[str, Any]:
             }
             for step in plan.phases
         ],
+        "precautions": [
+            {"id": name, "label": p.label, "patient": p.patient} for name, p in plan.precautions
+        ],
+        "minutes_a_day": plan.day_minutes(),
+        "activities": list(plan.activities),
+        "dropped": [{"id": n, "why": why} for n, why in plan.dropped],
         "unaddressed_findings": [{"id": n, "why": why} for n, why in plan.unaddressed_findings],
         "unaddressed_goals": [{"task": n, "why": why} for n, why in plan.unaddressed_goals],
         "stop_rule": ENGLISH.stop_rule(),
@@ -136,6 +148,20 @@ def plan_text(plan: Plan, library: Library, readiness: Readiness | None = None) 
         lines += [f"  - {flag.label}: {flag.action}" for _, flag in plan.red_flags]
         return "\n".join(lines) + "\n"
     blocks = {block.id: block.name for block in library.blocks}
+    for _, precaution in plan.precautions:
+        lines.append(f"Precaution: {precaution.label}. {precaution.patient or ''}".rstrip())
+    minutes = plan.day_minutes()
+    distinct = max(
+        (len({p.id for s in plan.sessions if s.id in ids for p in s.exercises}) for ids in
+         plan.weekly_rhythm),
+        default=0,
+    )  # fmt: skip
+    lines.append(
+        f"{distinct} exercises a day at most; {min(minutes, default=0)}-{max(minutes, default=0)}"
+        f" min a day, {sum(minutes)} min a week"
+    )
+    if plan.activities:
+        lines.append(f"Own activity: {', '.join(plan.activities)}")
     for session in plan.sessions:
         how_often = (
             f"{session.per_week}x a week"
@@ -151,11 +177,8 @@ def plan_text(plan: Plan, library: Library, readiness: Readiness | None = None) 
         )
         for planned in session.exercises:
             meta = planned.exercise.meta
-            side = f" [favour {planned.side}]" if planned.side else ""
             pin = " [pinned]" if planned.pinned else ""
-            lines.append(
-                f"  {blocks[meta.block]:<12} {meta.title}{side}{pin}: {dose_text(planned.dose)}"
-            )
+            lines.append(f"  {blocks[meta.block]:<12} {meta.title}{pin}: {dose_text(planned.dose)}")
             why = list(planned.addresses) + list(planned.rehearses)
             if why:
                 lines.append(f"  {'':<12}   for {', '.join(why)}")
@@ -175,6 +198,7 @@ def plan_text(plan: Plan, library: Library, readiness: Readiness | None = None) 
     for label, missing in (
         ("Findings not addressed", plan.unaddressed_findings),
         ("Goals not rehearsed", plan.unaddressed_goals),
+        ("Left out", plan.dropped),
     ):
         if missing:
             lines.append("")
