@@ -30,6 +30,7 @@ SECONDS_PER_BREATH = 8  # a slow breath in and out, at the least
 SECONDS_BETWEEN_EXERCISES = 20
 SETTLE_BLOCK = "regulation"  # its drills calm the system: one may serve no finding or goal
 SETTLE_SECONDS = 180  # the main session's settling drill takes about this long, at most
+SHORTEST_MINUTES = 3  # a timed drill (a walk, standing practice) is never cut shorter than this
 RITUAL_SLACK = 1.3  # a ritual's exercises may run this much over its minutes
 RITUAL_FILL = 0.7  # and are added to until they take this share of them
 MAIN_DAYS = (3, 4, 5)  # a week's main sessions before phase 4: strength needs rest days
@@ -708,18 +709,19 @@ def _trim(
     main_first: bool,
     only_main: bool,
 ) -> tuple[list[PlannedExercise], list[tuple[Ritual, list[PlannedExercise]]]] | None:
-    """One step towards the budget: fewer sets in the main session, then (if the main session
-    is what is too long) its least useful exercise, else the least useful ritual member, then
-    the main session's. None: nothing is left to take away."""
+    """One step towards the budget: fewer sets in the main session, then its least useful
+    exercise (down to the fewest a main session holds), then (if the whole day is too long)
+    the least useful ritual member. None: nothing is left to take away."""
     heavy = [p for p in main if p.dose.sets > 2 and not p.pinned]
     if heavy:
         least = min(heavy, key=lambda p: (_value(p, choosing), p.id))
         fewer = replace(least, dose=replace(least.dose, sets=2))
         return [fewer if p is least else p for p in main], rituals
     removable = [p for p in main if not p.pinned]
-    if main_first and len(main) > choosing.budget.main_min and removable:
+    if len(main) > choosing.budget.main_min and removable:
         least = min(removable, key=lambda p: (_value(p, choosing), p.id))
-        dropped.append((least.id, "left out of the main session to keep it short"))
+        why = "the main session short" if main_first else "the day short"
+        dropped.append((least.id, f"left out of the main session to keep {why}"))
         return [p for p in main if p is not least], rituals
     if only_main:
         return None
@@ -738,10 +740,6 @@ def _trim(
         rituals = list(rituals)
         rituals[index] = (ritual, [p for p in exercises if p is not least])
         return main, rituals
-    if len(main) > choosing.budget.main_min and removable:
-        least = min(removable, key=lambda p: (_value(p, choosing), p.id))
-        dropped.append((least.id, "left out of the main session to keep the day short"))
-        return [p for p in main if p is not least], rituals
     return None
 
 
@@ -812,8 +810,9 @@ class _Composing:
 def _rituals(
     main: list[PlannedExercise], choosing: _Choosing, cover: _Cover
 ) -> list[tuple[Ritual, list[PlannedExercise]]]:
-    """Each ritual reuses the portfolio, in a micro-dose, adding only what its purpose needs:
-    the move out of bed in the morning, an unloading or breathing drill in the evening."""
+    """Each ritual reuses the portfolio, in a micro-dose, adding first what its purpose needs
+    (the move out of bed in the morning, an unloading or breathing drill in the evening), then
+    what serves this patient, up to about its minutes."""
     patient, library, budget = choosing.patient, choosing.library, choosing.budget
     portfolio = {p.id: p for p in main}
     # Getting down to the floor hurts early on: one floor bout a day, main session included.
@@ -823,55 +822,67 @@ def _rituals(
         floor_bouts=int(any(_level(p.exercise, library) == _FLOOR_LEVEL for p in main)),
         floor_limit=1 if painful else len(library.rituals) + 1,
     )
-    done: list[tuple[Ritual, list[PlannedExercise]]] = []
+    composing = [
+        _Composing(ritual, day, library, patient, budget.distinct_max) for ritual in library.rituals
+    ]
+    tagged: dict[str, list[Exercise]] = {}
     for ritual in library.rituals:
-        tagged = [e for e in choosing.eligible if ritual.id in e.meta.rituals]
-        tagged += [
+        own = [e for e in choosing.eligible if ritual.id in e.meta.rituals]
+        tagged[ritual.id] = own + [
             planned.exercise
             for planned in main
-            if planned.exercise not in tagged
+            if planned.exercise not in own
             and planned.exercise.meta.block in ritual.reuses
             and planned.exercise.meta.position in ritual.positions
         ]
-        composing = _Composing(ritual, day, library, patient, budget.distinct_max)
+
+    def room(exercise: Exercise) -> bool:
+        """Would one more daily ritual keep the exercise within twice its weekly dose?"""
+        target = weekly_dose(exercise, patient.phase)
+        so_far = 7 * sum(1 for c in composing for e in c.picked if e.id == exercise.id)
+        so_far += MAIN_DAYS[0] if exercise.id in portfolio else 0
+        return so_far + 7 <= 2 * target
+
+    for ritual, being in zip(library.rituals, composing, strict=True):
         if ritual.id == "morning":  # the first move of the day is getting out of bed
-            for exercise in tagged:
-                if _gets_up(exercise, patient) and exercise.id not in composing.day.distinct:
-                    composing.add(exercise)  # it goes in even over the day's limit
-        for exercise in sorted((e for e in tagged if e.id in portfolio), key=lambda e: e.id):
-            room = _room(portfolio.get(exercise.id), exercise, done, choosing)
-            if room and composing.fits(exercise):
-                composing.add(exercise)
-        settled = any(e.meta.block == SETTLE_BLOCK for e in composing.picked)
-        if ritual.id == "evening" and not settled:
-            settling = [e for e in tagged if e.meta.block == SETTLE_BLOCK and composing.fits(e)]
+            for exercise in tagged[ritual.id]:
+                if _gets_up(exercise, patient) and exercise not in being.picked:
+                    being.add(exercise)  # it goes in even over the day's limit
+        if ritual.id == "evening":
+            settling = [
+                e for e in tagged[ritual.id] if e.meta.block == SETTLE_BLOCK and being.fits(e)
+            ]
             relevant = [e for e in settling if _relevant(e, patient, library)]
             choice = _best(relevant or settling, choosing, cover)
             if choice is not None:
-                composing.add(choice)
-        # Up to about its minutes, with what serves this patient (and is not done too often).
-        while composing.seconds < ritual.minutes * 60 * RITUAL_FILL:
+                being.add(choice)
+    for ritual, being in zip(library.rituals, composing, strict=True):
+        reused = sorted((e for e in tagged[ritual.id] if e.id in portfolio), key=lambda e: e.id)
+        for exercise in reused:
+            if room(exercise) and being.fits(exercise):
+                being.add(exercise)
+    for ritual, being in zip(library.rituals, composing, strict=True):
+        while being.seconds < ritual.minutes * 60 * RITUAL_FILL:
             relevant = [
                 e
-                for e in tagged
-                if composing.fits(e)
-                and _relevant(e, patient, library)
-                and _room(portfolio.get(e.id), e, done, choosing)
+                for e in tagged[ritual.id]
+                if being.fits(e) and _relevant(e, patient, library) and room(e)
             ]
             choice = _best(relevant, choosing, cover)
             if choice is None:
                 break
-            composing.add(choice)
+            being.add(choice)
+            cover.add(choice)
+    done: list[tuple[Ritual, list[PlannedExercise]]] = []
+    for ritual, being in zip(library.rituals, composing, strict=True):
         picked = sorted(
-            composing.picked,
+            being.picked,
             key=lambda e: (_flow(e, ritual, library), choosing.order[e.meta.block], e.id),
         )
         members = [
             replace(p, dose=_micro(p.dose))
             for p in (portfolio.get(e.id) or _planned(e, patient) for e in picked)
         ]
-        for exercise in picked:
-            cover.add(exercise)
         done.append((ritual, members))
     return done
 
@@ -882,29 +893,18 @@ def _flow(exercise: Exercise, ritual: Ritual, library: Library) -> int:
     return -level if ritual.id == "evening" else level
 
 
-def _room(
-    main: PlannedExercise | None,
-    exercise: Exercise,
-    done: Sequence[tuple[Ritual, Sequence[PlannedExercise]]],
-    choosing: _Choosing,
-) -> bool:
-    """Would one more daily ritual keep the exercise within twice its weekly dose?"""
-    target = weekly_dose(exercise, choosing.patient.phase)
-    so_far = sum(7 for _, members in done for p in members if p.id == exercise.id)
-    so_far += 3 if main is not None else 0  # the main session: at least three days a week
-    return so_far + 7 <= 2 * target
-
-
 def _best_rhythm(
     main: list[PlannedExercise],
     rituals: Sequence[tuple[Ritual, list[PlannedExercise]]],
     choosing: _Choosing,
+    week_minutes: int | None = None,
 ) -> tuple[int, list[Session]]:
-    """The main session's days a week and the resets a day that keep most exercises within
-    half and twice their library dose, then the shortest day."""
+    """The main session's days a week and the resets a day that keep the week within its
+    minutes and most exercises within half and twice their library dose, then the shortest
+    day."""
     options = []
     for days in MAIN_DAYS:
-        for resets in range(2, choosing.budget.resets_max + 1):
+        for resets in range(1, choosing.budget.resets_max + 1):
             sessions = _sessions(main, rituals, choosing, days, resets)
             exposures = _exposures(sessions)
             off = sum(
@@ -917,7 +917,9 @@ def _best_rhythm(
             total = sum(s.minutes * s.per_week_total for s in sessions)
             rituals_only = sum(s.minutes * (s.per_day or 1) for s in sessions[1:])
             short = rituals_only < choosing.budget.day_minimum
-            options.append(((off, short * (7 - days), total, days, resets), days, sessions))
+            over = week_minutes is not None and total > week_minutes
+            rank = (over, total if over else 0, off, short * (7 - days), total, days, resets)
+            options.append((rank, days, sessions))
     _, days, sessions = min(options, key=lambda option: option[0])
     return days, sessions
 
@@ -978,9 +980,31 @@ def _maintenance(
             dropped.append((planned.id, "the patient's own sport replaces it in phase 4"))
         else:
             routine.append(planned)
+    # A drill left for the sport makes room for another exercise that serves the patient.
+    while len(routine) < budget.main_min:
+        taken = {choosing.pattern(p.exercise) for p in routine}
+        pool = [
+            e
+            for e in choosing.eligible
+            if choosing.pattern(e) not in taken
+            and not (e.meta.tasks and set(e.meta.tasks) <= sport)
+            and e.meta.position != "lying_in_bed"
+            and _relevant(e, choosing.patient, library)
+        ]
+        cover = _Cover(
+            findings={f: 0 for f in choosing.patient.findings},
+            tasks={t: 0 for t in choosing.patient.tasks},
+        )
+        for planned in routine:
+            cover.add(planned.exercise)
+        choice = _best(pool, choosing, cover)
+        if choice is None:
+            break
+        routine.append(_planned(choice, choosing.patient))
+        routine.sort(key=lambda p: (choosing.order[p.exercise.meta.block], p.id))
     high = budget.maintenance_minutes[1]
     while True:
-        _, sessions = _best_rhythm(routine, (), choosing)
+        _, sessions = _best_rhythm(routine, (), choosing, high * MAIN_DAYS[-1])
         minutes = sessions[0].minutes
         if minutes <= high:
             break
@@ -989,6 +1013,13 @@ def _maintenance(
             least = min(heavy, key=lambda p: (_value(p, choosing), p.id))
             fewer = replace(least, dose=replace(least.dose, sets=2))
             routine = [fewer if p is least else p for p in routine]
+            continue
+        long = [p for p in routine if (p.dose.minutes or 0) > SHORTEST_MINUTES and not p.pinned]
+        if long:  # a walk or a standing drill shortened to fit the routine
+            most = max(long, key=lambda p: (p.dose.minutes or 0, p.id))
+            minutes = max(SHORTEST_MINUTES, (most.dose.minutes or 0) // 2)
+            shorter = replace(most, dose=replace(most.dose, minutes=minutes))
+            routine = [shorter if p is most else p for p in routine]
             continue
         removable = [p for p in routine if not p.pinned]
         if len(routine) <= budget.main_min or not removable:
