@@ -149,7 +149,11 @@ class Words:
             )
         if dose.tempo:
             parts.append(_("at a %(tempo)s count") % {"tempo": dose.tempo})
-        if dose.per_side:
+        if dose.only_side == "left":
+            parts.append(_("left side only"))
+        elif dose.only_side == "right":
+            parts.append(_("right side only"))
+        elif dose.per_side:
             parts.append(_("each side"))
         return ", ".join(parts)
 
