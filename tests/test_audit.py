@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -284,3 +288,127 @@ def test_audit_of_a_broken_project_is_its_problems_one_a_line(project: Path) -> 
     assert result.stderr.splitlines() == [
         "profiles/ana-silva.yaml:5: assessments[0].phase: expected 1-4, got 7"
     ]
+
+
+# --- scripts/caseload.py -----------------------------------------------------------------
+
+
+def caseload(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "caseload.py"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_generated_caseload_of_200_passes_check_and_varies_as_a_clinic_s_does(
+    project: Path,
+) -> None:
+    result = caseload("--count", "200", "--seed", "1", "--out", str(project / "profiles"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote 200 profiles to {project / 'profiles'}\n"
+    checked = subprocess.run(
+        [sys.executable, "-m", "movebook", "check", "--project", str(project)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stderr == ""
+    assert checked.stdout.startswith("200 profiles, ")
+    assert checked.stdout.endswith(": no errors\n")
+
+    profiles = list(load_project(project).profiles.values())
+    assessments = [a for p in profiles for a in p.assessments]
+    moves = {b.phase - a.phase for p in profiles for a, b in itertools.pairwise(p.assessments)}
+    pains = {
+        (b.measures.nprs or 0) - (a.measures.nprs or 0)
+        for p in profiles
+        for a, b in itertools.pairwise(p.assessments)
+    }
+    vocabulary = LIBRARY.vocabulary
+    assert {p.latest.phase for p in profiles} == {1, 2, 3, 4}
+    assert {len(p.assessments) for p in profiles} == {1, 2, 3, 4}
+    assert {-1, 0, 1} <= moves
+    assert min(pains) < 0 < max(pains), "measures improve and worsen"
+    assert {a.signature.directional_preference for a in assessments} == set(vocabulary.directions)
+    assert {f.id for a in assessments for f in a.signature.findings} == set(vocabulary.findings)
+    assert {f.side for a in assessments for f in a.signature.findings} == {
+        "left",
+        "right",
+        "both",
+        None,
+    }
+    assert {name for p in profiles for name in p.precautions} == set(vocabulary.precautions)
+    assert {g.task for a in assessments for g in a.goals} == set(vocabulary.tasks)
+    assert [p for p in profiles if p.equipment == ["chair"]], "chair-only homes"
+    assert [p for p in profiles if p.equipment is None], "the clinic's default equipment"
+    for kind in ("include", "exclude", "dose", "notes"):
+        assert [a for a in assessments if getattr(a.overrides, kind)], kind
+    assert 0 < len([p for p in profiles if p.red_flags]) < 20
+    assert [a for a in assessments if a.tolerances.sitting_min is not None]
+    assert [a for a in assessments if a.measures.psfs]
+
+
+def test_the_same_seed_writes_the_same_bytes_and_another_seed_others(tmp_path: Path) -> None:
+    for name, seed in (("one", "7"), ("again", "7"), ("other", "8")):
+        assert (
+            caseload("--count", "5", "--seed", seed, "--out", str(tmp_path / name)).returncode == 0
+        )
+    files = {name: sorted((tmp_path / name).iterdir()) for name in ("one", "again", "other")}
+    assert [p.name for p in files["one"]] == [f"case-000{n}.yaml" for n in range(1, 6)]
+    texts = {name: [p.read_text() for p in paths] for name, paths in files.items()}
+    assert texts["one"] == texts["again"]
+    assert texts["one"] != texts["other"]
+
+
+def test_a_clinic_s_own_vocabulary_is_drawn_from(project: Path) -> None:
+    findings = project / "content" / "vocabulary" / "findings.yaml"
+    findings.write_text(
+        findings.read_text() + "stenosis:\n  label: Neurogenic claudication\n", encoding="utf-8"
+    )
+    result = caseload(
+        "--count",
+        "60",
+        "--seed",
+        "1",
+        "--out",
+        str(project / "profiles"),
+        "--project",
+        str(project),
+    )
+    assert result.returncode == 0, result.stderr
+    profiles = load_project(project).profiles.values()
+    assert [
+        p
+        for p in profiles
+        for a in p.assessments
+        for f in a.signature.findings
+        if f.id == "stenosis"
+    ]
+
+
+def test_caseload_never_writes_over_a_profile(project: Path) -> None:
+    mine = write(project, "profiles/case-0002.yaml", GOOD_PROFILE)
+    result = caseload("--count", "3", "--seed", "1", "--out", str(project / "profiles"))
+    assert result.returncode == 1
+    assert result.stderr == f"{mine}: expected a new file, got one already there\n"
+    assert sorted(p.name for p in (project / "profiles").iterdir()) == ["case-0002.yaml"]
+    assert mine.read_text() == textwrap.dedent(GOOD_PROFILE)
+
+
+def test_caseload_from_a_broken_library_is_its_problems_one_a_line(project: Path) -> None:
+    findings = project / "content" / "vocabulary" / "findings.yaml"
+    line = len(findings.read_text().splitlines()) + 1
+    findings.write_text(findings.read_text() + "stenosis: {lable: Stenosis}\n", encoding="utf-8")
+    out = project / "out"
+    result = caseload("--count", "3", "--seed", "1", "--out", str(out), "--project", str(project))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"content/vocabulary/findings.yaml:{line}: stenosis.label: expected a value (required), "
+        "got nothing",
+        f"content/vocabulary/findings.yaml:{line}: stenosis.lable: expected a known key, "
+        "got 'lable' (did you mean 'label'?)",
+    ]
+    assert not out.exists()
