@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from movebook import publish
+from movebook.audit import audit_profile
 from movebook.errors import ProjectError, did_you_mean, os_problem
 from movebook.load import PROFILES_DIR, load_project_sources
 from movebook.plan import build_plan
@@ -22,7 +23,7 @@ from movebook.readiness import phase_readiness
 from movebook.schema import SCHEMA_FILE, render_schema
 from movebook.site import SecretError, SiteSecret, created_message, private_url, site_secret
 from movebook.validate import build_context
-from movebook.views import plan_json_text, plan_text
+from movebook.views import audit_json_text, audit_text, plan_json_text, plan_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -146,6 +147,21 @@ def plan(project_dir: Path | None, profile_id: str, as_json: bool) -> None:
         else plan_text(result, project.library, readiness)
     )
     click.echo(text, nl=False)
+
+
+@main.command()
+@_project_option
+@click.option("--json", "as_json", is_flag=True, help="Print the audit as JSON.")
+def audit(project_dir: Path | None, as_json: bool) -> None:
+    """Measure every patient's plan: exercises, minutes and sessions a day, doses off the
+    library, precautions; then the whole caseload in one line."""
+    project = _load(project_dir)
+    equipment = project.config.defaults.equipment
+    audits = [
+        audit_profile(profile, build_plan(profile, project.library, equipment))
+        for profile in project.profiles.values()
+    ]
+    click.echo(audit_json_text(audits) if as_json else audit_text(audits), nl=False)
 
 
 @main.command()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
+from movebook.audit import CaseloadSummary, ProfileAudit, summarize
 from movebook.model import Library
 from movebook.plan import Plan, PlannedDose, PlannedExercise
 from movebook.readiness import Check, CriterionCheck, Readiness
@@ -344,3 +347,112 @@ def readiness_json(readiness: Readiness) -> dict[str, Any]:
             for item in readiness.checks
         ],
     }
+
+
+# --- the caseload audit --------------------------------------------------------------------
+
+AUDIT_COLUMNS = (
+    "phase",
+    "exercises/day",
+    "min/day",
+    "min/week",
+    "sessions/day",
+    "off-library",
+    "precautions",
+)
+
+
+def _audit_cells(audit: ProfileAudit) -> list[str]:
+    metrics = audit.metrics
+    return [
+        str(audit.phase),
+        str(metrics.max_distinct_per_day),
+        f"{metrics.min_minutes_per_day}-{metrics.max_minutes_per_day}",
+        str(metrics.minutes_per_week),
+        str(metrics.max_sessions_per_day),
+        str(len(audit.off_library)),
+        ", ".join(audit.precautions) or "-",
+    ]
+
+
+def audit_text(audits: Sequence[ProfileAudit]) -> str:
+    """The caseload audit for the terminal: a line per profile under a header, a summary.
+
+    `exercises/day` is the most distinct exercises on any day, `min/day` the least and most
+    minutes on any day, `sessions/day` the most sessions on any day, `off-library` how many
+    exercises are done more than twice or less than half as often a week as the library
+    doses them for the phase (clinician doses aside)."""
+    width = max([len("profile"), *(len(audit.profile) for audit in audits)])
+    lines = ["  ".join([f"{'profile':<{width}}", *AUDIT_COLUMNS])]
+    for audit in audits:
+        cells = _audit_cells(audit)
+        aligned = [f"{cell:>{len(name)}}" for cell, name in zip(cells, AUDIT_COLUMNS, strict=True)]
+        if audit.blocked:
+            flags = ", ".join(audit.red_flags)
+            lines.append(f"{audit.profile:<{width}}  {aligned[0]}  blocked by red flags: {flags}")
+            continue
+        line = "  ".join([f"{audit.profile:<{width}}", *aligned[:-1], cells[-1]])
+        marked = audit.metrics.each_side_marked
+        if marked:
+            line += f"  each side, though marked side only: {', '.join(marked)}"
+        lines.append(line)
+    lines.append(_summary_text(summarize(audits)))
+    return "\n".join(lines) + "\n"
+
+
+def _summary_text(summary: CaseloadSummary) -> str:
+    planned = summary.profiles - summary.blocked
+    return (
+        f"{_count(summary.profiles, 'profile')}, {summary.blocked} blocked: "
+        f"up to {summary.max_distinct_per_day} exercises and "
+        f"{summary.max_sessions_per_day} sessions a day; "
+        f"phases 1-3 {summary.min_minutes_per_day}-{summary.max_minutes_per_day} minutes a day; "
+        f"phase 4 up to {summary.max_minutes_per_week} minutes a week; "
+        f"{summary.off_library} doses off the library in {summary.plans_off_library} "
+        f"of {_count(planned, 'plan')}"
+    )
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
+def _audit_json(audit: ProfileAudit) -> dict[str, Any]:
+    metrics = audit.metrics
+    data: dict[str, Any] = {
+        "profile": audit.profile,
+        "phase": audit.phase,
+        "precautions": list(audit.precautions),
+        "blocked": audit.blocked,
+        "red_flags": list(audit.red_flags),
+    }
+    if audit.blocked:
+        return data
+    return data | {
+        "max_distinct_per_day": metrics.max_distinct_per_day,
+        "min_minutes_per_day": metrics.min_minutes_per_day,
+        "max_minutes_per_day": metrics.max_minutes_per_day,
+        "minutes_per_week": metrics.minutes_per_week,
+        "max_sessions_per_day": metrics.max_sessions_per_day,
+        "days": [
+            {
+                "day": day,
+                "exercises": sorted(load.exercises),
+                "minutes": load.minutes,
+                "sessions": load.sessions,
+            }
+            for day, load in zip(ENGLISH.day_names(), metrics.days, strict=True)
+        ],
+        "exposures_per_week": metrics.exposures_per_week,
+        "dose_ratios": {name: round(ratio, 3) for name, ratio in metrics.dose_ratios.items()},
+        "off_library": list(audit.off_library),
+        "each_side_marked": list(metrics.each_side_marked),
+    }
+
+
+def audit_json_text(audits: Sequence[ProfileAudit]) -> str:
+    data = {
+        "profiles": [_audit_json(audit) for audit in audits],
+        "summary": asdict(summarize(audits)),
+    }
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

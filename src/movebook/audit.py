@@ -1,0 +1,187 @@
+"""The audit: what a plan asks of a patient each day and each week, counted as a clinician
+counts it (distinct exercises a day, minutes, sessions, doses against the library's). Pure."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from movebook.model import Exercise, Profile
+from movebook.plan import Plan, Session, phase_dose
+
+# A weekly dose this far from the library's for the phase is off the library.
+DOSE_RATIO_LOW = 0.5
+DOSE_RATIO_HIGH = 2.0
+WEEK = 7
+MAINTENANCE_PHASE = 4  # the last phase: one short routine a few times a week
+
+
+@dataclass(frozen=True)
+class DayLoad:
+    """One day of the week: the distinct exercises done, the minutes, the sessions."""
+
+    exercises: frozenset[str]
+    minutes: int
+    sessions: int
+
+
+@dataclass(frozen=True)
+class PlanMetrics:
+    """A plan's load on the patient, day by day and over the week."""
+
+    days: tuple[DayLoad, ...]  # Monday .. Sunday
+    max_distinct_per_day: int
+    max_minutes_per_day: int
+    min_minutes_per_day: int
+    minutes_per_week: int
+    max_sessions_per_day: int
+    exposures_per_week: dict[str, int]  # times each exercise is done a week, in every session
+    dose_ratios: dict[str, float]  # exposures a week / the library's weekly dose for the phase
+    each_side_marked: tuple[str, ...]  # marked-side-only exercises dosed "each side"
+
+
+def library_per_week(exercise: Exercise, phase: int) -> int:
+    """How often a week the library doses an exercise in a phase."""
+    dose = phase_dose(exercise, phase)
+    if dose.per_day is not None:
+        return dose.per_day * WEEK
+    assert dose.per_week is not None  # a dose has exactly one of the two
+    return dose.per_week
+
+
+def marked_side_only(exercise: Exercise) -> bool:
+    """A directional drill, done on the side the clinician marks and never on both."""
+    return bool(getattr(exercise.meta, "marked_side_only", False))
+
+
+def times_a_day(plan: Plan) -> list[Counter[str]]:
+    """For each day, Monday first, how many times each session is done: once for each time
+    the weekly rhythm lists it, times its `per_day`."""
+    sessions = {session.id: session for session in plan.sessions}
+    days: list[Counter[str]] = []
+    for day in range(WEEK):
+        ids = plan.weekly_rhythm[day] if day < len(plan.weekly_rhythm) else ()
+        count: Counter[str] = Counter()
+        for session_id in ids:
+            session = sessions.get(session_id)
+            if session is not None:
+                count[session_id] += session.per_day or 1
+        days.append(count)
+    return days
+
+
+def _day(counts: Counter[str], sessions: dict[str, Session]) -> DayLoad:
+    return DayLoad(
+        exercises=frozenset(p.id for name in counts for p in sessions[name].exercises),
+        minutes=sum(sessions[name].minutes * times for name, times in counts.items()),
+        sessions=sum(counts.values()),
+    )
+
+
+def plan_metrics(plan: Plan) -> PlanMetrics:
+    """Measure a plan; a blocked plan (red flags) measures all zeros."""
+    sessions = {session.id: session for session in plan.sessions}
+    week = times_a_day(plan)
+    days = tuple(_day(counts, sessions) for counts in week)
+    weekly: Counter[str] = Counter()
+    for counts in week:
+        weekly.update(counts)
+    exposures: Counter[str] = Counter()
+    exercises: dict[str, Exercise] = {}
+    each_side: list[str] = []
+    for session in plan.sessions:
+        for planned in session.exercises:
+            exposures[planned.id] += weekly[session.id]
+            exercises[planned.id] = planned.exercise
+            if planned.dose.per_side and marked_side_only(planned.exercise):
+                each_side.append(planned.id)
+    ratios = {
+        name: times / library_per_week(exercises[name], plan.phase)
+        for name, times in exposures.items()
+    }
+    minutes = [day.minutes for day in days]
+    return PlanMetrics(
+        days=days,
+        max_distinct_per_day=max(len(day.exercises) for day in days),
+        max_minutes_per_day=max(minutes),
+        min_minutes_per_day=min(minutes),
+        minutes_per_week=sum(minutes),
+        max_sessions_per_day=max(day.sessions for day in days),
+        exposures_per_week=dict(exposures),
+        dose_ratios=ratios,
+        each_side_marked=tuple(dict.fromkeys(each_side)),
+    )
+
+
+def off_library(metrics: PlanMetrics, clinician_dosed: Collection[str] = ()) -> tuple[str, ...]:
+    """Exercises done more than twice, or less than half, as often as the library doses them
+    for the phase; a clinician's own dose is theirs to set, so it is left out."""
+    return tuple(
+        name
+        for name, ratio in metrics.dose_ratios.items()
+        if name not in clinician_dosed and not DOSE_RATIO_LOW <= ratio <= DOSE_RATIO_HIGH
+    )
+
+
+@dataclass(frozen=True)
+class ProfileAudit:
+    """One patient's line in the caseload audit."""
+
+    profile: str
+    phase: int
+    precautions: tuple[str, ...]
+    red_flags: tuple[str, ...]  # any: the plan is blocked, there is nothing to measure
+    metrics: PlanMetrics
+    off_library: tuple[str, ...]
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.red_flags)
+
+
+def audit_profile(profile: Profile, plan: Plan) -> ProfileAudit:
+    """Audit the plan of a profile's latest assessment."""
+    metrics = plan_metrics(plan)
+    return ProfileAudit(
+        profile=profile.id,
+        phase=plan.phase,
+        precautions=tuple(profile.precautions),
+        red_flags=tuple(name for name, _ in plan.red_flags),
+        metrics=metrics,
+        off_library=off_library(metrics, profile.latest.overrides.dose),
+    )
+
+
+@dataclass(frozen=True)
+class CaseloadSummary:
+    """The whole caseload at a glance: the extremes over every plan that is not blocked, the
+    minutes a day over phases 1-3 and a week over phase 4 (maintenance), as the model sets
+    its time budget."""
+
+    profiles: int
+    blocked: int
+    max_distinct_per_day: int
+    max_sessions_per_day: int
+    min_minutes_per_day: int  # phases 1-3
+    max_minutes_per_day: int  # phases 1-3
+    max_minutes_per_week: int  # phase 4
+    off_library: int  # exercises, over every plan
+    plans_off_library: int
+
+
+def summarize(audits: Sequence[ProfileAudit]) -> CaseloadSummary:
+    planned = [audit for audit in audits if not audit.blocked]
+    daily = [audit.metrics for audit in planned if audit.phase < MAINTENANCE_PHASE]
+    weekly = [audit.metrics for audit in planned if audit.phase == MAINTENANCE_PHASE]
+    return CaseloadSummary(
+        profiles=len(audits),
+        blocked=len(audits) - len(planned),
+        max_distinct_per_day=max((a.metrics.max_distinct_per_day for a in planned), default=0),
+        max_sessions_per_day=max((a.metrics.max_sessions_per_day for a in planned), default=0),
+        min_minutes_per_day=min((m.min_minutes_per_day for m in daily), default=0),
+        max_minutes_per_day=max((m.max_minutes_per_day for m in daily), default=0),
+        max_minutes_per_week=max((m.minutes_per_week for m in weekly), default=0),
+        off_library=sum(len(audit.off_library) for audit in planned),
+        plans_off_library=sum(1 for audit in planned if audit.off_library),
+    )

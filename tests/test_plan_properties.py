@@ -1,0 +1,318 @@
+"""The rules of issue 13, a program a physiotherapist would sign, as predicates over the plan of
+generated profiles (tests/strategies.py). Each rule is a named function returning what breaks
+it, so a failure says which rule and where; every test asserts one rule over 500 profiles."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, note, settings
+
+from movebook.audit import off_library, plan_metrics, times_a_day
+from movebook.model import Assessment, Exercise, Profile
+from movebook.plan import Plan, Session, build_plan, patient_of, why_not
+from strategies import DEFAULT_EQUIPMENT, LIBRARY, improving_profiles, profiles
+
+RULES = settings(
+    max_examples=500,
+    derandomize=True,  # the same profiles on every run and machine
+    database=None,  # no failing example replayed from an earlier run
+    deadline=timedelta(seconds=2),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+MAX_DISTINCT_PER_DAY = 8
+MAIN_SESSION = (4, 6)
+MINUTES_A_DAY = (10, 25)  # phases 1-3
+MINUTES_ON_MAIN_DAYS = 30
+MAINTENANCE_MINUTES = (10, 15)  # phase 4: one routine ...
+MAINTENANCE_TIMES_A_WEEK = 3  # ... at least this often ...
+MAINTENANCE_MINUTES_A_WEEK = 75  # ... and no more than this in all
+DOSE_RATIO = (0.5, 2.0)
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+Violations = list[str]
+
+
+def plan_of(profile: Profile) -> Plan:
+    return build_plan(profile, LIBRARY, DEFAULT_EQUIPMENT)
+
+
+def main_session(plan: Plan) -> Session | None:
+    """The main session (in phase 4 the maintenance routine): the first that is no ritual."""
+    return next((s for s in plan.sessions if s.ritual is None), None)
+
+
+def summary(profile: Profile) -> str:
+    """A profile in one line, as a clinician would read it."""
+    latest = profile.latest
+    signature = latest.signature
+    findings = [f.id + (f"({f.side})" if f.side else "") for f in signature.findings]
+    equipment = "default" if profile.equipment is None else ", ".join(profile.equipment) or "-"
+    overrides = latest.overrides
+    changes = [
+        f"{what} {', '.join(names)}"
+        for what, names in (
+            ("include", overrides.include),
+            ("exclude", overrides.exclude),
+            ("dose", list(overrides.dose)),
+        )
+        if names
+    ]
+    parts = [
+        f"phase {latest.phase} ({len(profile.assessments)} assessments)",
+        f"preference {signature.directional_preference}",
+        f"findings {', '.join(findings)}",
+        f"precautions {', '.join(profile.precautions) or '-'}",
+        f"equipment {equipment}",
+        f"goals {', '.join(g.task for g in latest.goals) or '-'}",
+        f"tolerances {latest.tolerances.model_dump(exclude_none=True)}",
+        f"overrides {'; '.join(changes) or '-'}",
+    ]
+    return "; ".join(parts)
+
+
+def holds(rule: Callable[[Profile, Plan], Violations], profile: Profile) -> None:
+    plan = plan_of(profile)
+    note(summary(profile))
+    broken = rule(profile, plan)
+    assert not broken, f"{rule.__name__}: " + "; ".join(broken) + f"\n  profile: {summary(profile)}"
+
+
+# --- the rules ---------------------------------------------------------------------------
+
+
+def portfolio_size(profile: Profile, plan: Plan) -> Violations:
+    """(a) At most 8 distinct exercises a day, rituals included; the main session holds 4-6."""
+    metrics = plan_metrics(plan)
+    broken = [
+        f"{DAYS[number]}: {len(day.exercises)} distinct exercises, at most {MAX_DISTINCT_PER_DAY}"
+        for number, day in enumerate(metrics.days)
+        if len(day.exercises) > MAX_DISTINCT_PER_DAY
+    ]
+    main = main_session(plan)
+    if main is None:
+        broken.append("no main session")
+    elif not MAIN_SESSION[0] <= len(main.exercises) <= MAIN_SESSION[1]:
+        broken.append(f"main session of {len(main.exercises)} exercises, expected 4-6")
+    return broken
+
+
+def time_budget(profile: Profile, plan: Plan) -> Violations:
+    """(b) Phases 1-3: 10-25 minutes a day, up to 30 on main-session days. Phase 4: one
+    maintenance routine of 10-15 minutes at least 3 times a week, at most 75 minutes a week."""
+    metrics = plan_metrics(plan)
+    main = main_session(plan)
+    if plan.phase < 4:
+        broken = []
+        for number, (day, counts) in enumerate(zip(metrics.days, times_a_day(plan), strict=True)):
+            high = MINUTES_ON_MAIN_DAYS if main and counts[main.id] else MINUTES_A_DAY[1]
+            if not MINUTES_A_DAY[0] <= day.minutes <= high:
+                broken.append(f"{DAYS[number]}: {day.minutes} minutes, expected 10-{high}")
+        return broken
+    broken = []
+    if metrics.minutes_per_week > MAINTENANCE_MINUTES_A_WEEK:
+        broken.append(f"{metrics.minutes_per_week} minutes a week, at most 75")
+    routines = [s for s in plan.sessions if s.ritual is None]
+    if len(routines) != 1:
+        broken.append(f"{len(routines)} routines ({', '.join(s.id for s in routines)}), expected 1")
+    if main is not None:
+        weekly = sum(counts[main.id] for counts in times_a_day(plan))
+        if not MAINTENANCE_MINUTES[0] <= main.minutes <= MAINTENANCE_MINUTES[1]:
+            broken.append(f"maintenance routine of {main.minutes} minutes, expected 10-15")
+        if weekly < MAINTENANCE_TIMES_A_WEEK:
+            broken.append(f"maintenance routine {weekly}x a week, expected 3 or more")
+    return broken
+
+
+def doses_follow_library(profile: Profile, plan: Plan) -> Violations:
+    """(c) Each exercise is done 0.5-2x as often a week as the library doses it for the phase,
+    unless the clinician set its dose."""
+    metrics = plan_metrics(plan)
+    return [
+        f"{name} {metrics.exposures_per_week[name]}x a week, "
+        f"{metrics.dose_ratios[name]:.2f} times the library's dose"
+        for name in off_library(metrics, profile.latest.overrides.dose)
+    ]
+
+
+def side_only_drills_on_one_side(profile: Profile, plan: Plan) -> Violations:
+    """(d) A drill marked for one side only is never dosed "each side"."""
+    return [f"{name} dosed each side" for name in plan_metrics(plan).each_side_marked]
+
+
+def nothing_contraindicated(profile: Profile, plan: Plan) -> Violations:
+    """(e) No exercise the patient's precautions, findings, phase, equipment or directional
+    preference rule out: not in today's plan, not in any later phase's preview."""
+    patient = patient_of(profile, LIBRARY, DEFAULT_EQUIPMENT)
+    broken = [
+        f"today {planned.id}: {why}"
+        for planned in plan.exercises()
+        if (why := why_not(planned.exercise, patient, LIBRARY))
+    ]
+    for step in plan.phases:
+        if step.number <= plan.phase:
+            continue
+        for name in step.exercises:
+            why = why_not(LIBRARY.exercises[name], patient, LIBRARY, step.number)
+            if why:
+                broken.append(f"phase {step.number} preview {name}: {why}")
+    return broken
+
+
+def out_of_bed(exercise: Exercise) -> bool:
+    """The move out of bed: done lying in bed, or a painful-transitions drill for getting up."""
+    meta = exercise.meta
+    return meta.position == "lying_in_bed" or (
+        "painful_transitions" in meta.targets and "getting_out_of_bed" in meta.tasks
+    )
+
+
+def rituals_flow(profile: Profile, plan: Plan) -> Violations:
+    """(f) The move out of bed, when the morning ritual has one, comes first in it; no ritual
+    holds more than one breathing (regulation) drill."""
+    broken = []
+    for session in plan.sessions:
+        if session.ritual is None:
+            continue
+        ids = [p.id for p in session.exercises]
+        if session.ritual.id == "morning":
+            getting_up = [p.id for p in session.exercises if out_of_bed(p.exercise)]
+            if getting_up and ids[0] not in getting_up:
+                broken.append(f"morning: {getting_up[0]} after {ids[0]} ({', '.join(ids)})")
+        breathing = [p.id for p in session.exercises if p.exercise.meta.block == "regulation"]
+        if len(breathing) > 1:
+            broken.append(
+                f"{session.id}: {len(breathing)} breathing drills ({', '.join(breathing)})"
+            )
+    return broken
+
+
+def improved(before: Assessment, after: Assessment) -> bool:
+    """Measures better (pain lower, none worse) and the phase the same or higher."""
+    was, now = before.measures, after.measures
+    pain_lower = was.nprs is not None and now.nprs is not None and now.nprs < was.nprs
+    odi_no_worse = was.odi is None or now.odi is None or now.odi <= was.odi
+    psfs_no_worse = all(now.psfs.get(label, score) >= score for label, score in was.psfs.items())
+    return pain_lower and odi_no_worse and psfs_no_worse and after.phase >= before.phase
+
+
+def never_stepped_back(profile: Profile, plan: Plan) -> Violations:
+    """(g) A patient who improved is never stepped back: no exercise of the first assessment's
+    plan is replaced by its regression, unless the clinician excluded it or pinned the
+    regression."""
+    first = plan_of(profile.model_copy(update={"assessments": profile.assessments[:1]}))
+    now = {p.id for p in plan.exercises()}
+    overrides = profile.latest.overrides
+    broken = []
+    for planned in first.exercises():
+        easier = planned.exercise.meta.regresses_to
+        if not easier or planned.id in now or easier not in now:
+            continue
+        if planned.id in overrides.exclude or easier in overrides.include:
+            continue
+        broken.append(f"{planned.id} replaced by its regression {easier}")
+    return broken
+
+
+def no_tag_gaps(profile: Profile, plan: Plan) -> Violations:
+    """(e, by the clinical rule rather than the library's tags) Pregnancy: nothing lying on
+    the back or front. A running drill only for a patient whose goal is running, and never
+    with impaired balance. Today's plan and every later phase's preview."""
+    names = [p.id for p in plan.exercises()]
+    names += [name for step in plan.phases if step.number > plan.phase for name in step.exercises]
+    goals = {goal.task for goal in profile.latest.goals}
+    broken = []
+    for name in dict.fromkeys(names):
+        meta = LIBRARY.exercises[name].meta
+        if "pregnancy" in profile.precautions and meta.position in ("supine", "prone"):
+            broken.append(f"{name} ({meta.position}) with pregnancy")
+        if "running" in meta.tasks and (
+            "running" not in goals or "balance_impairment" in profile.precautions
+        ):
+            broken.append(
+                f"{name} (running) for goals {sorted(goals)} and precautions {profile.precautions}"
+            )
+    return broken
+
+
+# --- the tests ---------------------------------------------------------------------------
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_a_portfolio_of_at_most_8_a_day_and_a_main_session_of_4_to_6(profile: Profile) -> None:
+    holds(portfolio_size, profile)
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_minutes_a_day_and_the_phase_4_maintenance_routine_keep_the_budget(
+    profile: Profile,
+) -> None:
+    holds(time_budget, profile)
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_exposures_a_week_stay_within_half_and_twice_the_library_dose(profile: Profile) -> None:
+    holds(doses_follow_library, profile)
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_a_side_only_drill_is_never_dosed_each_side(profile: Profile) -> None:
+    holds(side_only_drills_on_one_side, profile)
+
+
+def test_every_drill_whose_page_says_marked_side_only_is_flagged_so() -> None:
+    """Rule (d) checks the flag; without it the rule would hold for want of anything to check."""
+    said = [
+        name
+        for name, exercise in sorted(LIBRARY.exercises.items())
+        if any(re.search(r"marked side only", text, re.I) for text in exercise.sections.values())
+    ]
+    assert said, "the library has directional drills (the wall side glide, the prone hip shift)"
+    assert [
+        name
+        for name in said
+        if not getattr(LIBRARY.exercises[name].meta, "marked_side_only", False)
+    ] == []
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_nothing_contraindicated_today_or_in_any_preview(profile: Profile) -> None:
+    holds(nothing_contraindicated, profile)
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_no_supine_work_in_pregnancy_and_no_running_without_a_running_goal(
+    profile: Profile,
+) -> None:
+    holds(no_tag_gaps, profile)
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_the_morning_starts_by_getting_out_of_bed_and_rituals_hold_one_breathing_drill(
+    profile: Profile,
+) -> None:
+    holds(rituals_flow, profile)
+
+
+@RULES
+@given(improving_profiles())
+def test_an_improving_patient_is_never_stepped_back(profile: Profile) -> None:
+    assert improved(*profile.assessments), summary(profile)
+    holds(never_stepped_back, profile)
+
+
+@settings(RULES, max_examples=100)
+@given(profiles())
+def test_a_red_flag_blocks_the_plan_and_anything_else_gets_one(profile: Profile) -> None:
+    plan = plan_of(profile)
+    assert plan.blocked == bool(profile.red_flags)
+    assert bool(plan.sessions) != plan.blocked, summary(profile)
