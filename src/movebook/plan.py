@@ -409,14 +409,27 @@ def _relevant(exercise: Exercise, patient: Patient, library: Library) -> bool:
 
 
 def _side(exercise: Exercise, patient: Patient) -> str | None:
+    """The side a one-sided finding puts first; for a drill that corrects a direction, the
+    side the clinician marked (the finding's, else the one in the directional preference)."""
     if not exercise.meta.unilateral:
         return None
     sides = {patient.findings[t] for t in exercise.meta.targets if patient.findings.get(t)}
     sides.discard(None)
     if len(sides) == 1:
         side = sides.pop()
-        return None if side == "both" else side
+        if side != "both":
+            return side
+    if exercise.meta.marked_side_only:
+        preference = patient.assessment.signature.directional_preference
+        for side in ("left", "right"):
+            if preference.endswith(f"_{side}"):
+                return side
     return None
+
+
+def _sided_if_marked(exercise: Exercise, patient: Patient) -> bool:
+    """A drill done on the marked side only needs a marked side: without one it is not given."""
+    return not exercise.meta.marked_side_only or _side(exercise, patient) is not None
 
 
 def _planned(exercise: Exercise, patient: Patient, pinned: bool = False) -> PlannedExercise:
@@ -492,7 +505,9 @@ def _plan(
     eligible = tuple(
         e
         for e in library.exercises.values()
-        if e.id not in excluded and not why_not(e, patient, library)
+        if e.id not in excluded
+        and not why_not(e, patient, library)
+        and _sided_if_marked(e, patient)
     )
     kept, avoid = _continuity(before, previous, patient, library, eligible)
     choosing = _Choosing(patient, library, eligible, kept, avoid, budget)
@@ -638,8 +653,9 @@ def _main_session(choosing: _Choosing, cover: _Cover) -> list[PlannedExercise]:
             break
         picked.append(choice)
         cover.add(choice)
-    while len(picked) < budget.main_min:
-        choice = _best([e for e in pool if free(e) and useful(e)], choosing, cover)
+    while len(picked) < budget.main_min:  # few findings and goals: general capacity work
+        fitting = [e for e in pool if free(e) and e.meta.position != "lying_in_bed"]
+        choice = _best([e for e in fitting if useful(e)] or fitting, choosing, cover)
         if choice is None:
             break
         picked.append(choice)
@@ -691,6 +707,11 @@ def _day(
         _, sessions = _best_rhythm(main, rituals, choosing)
         main_day = sum(s.minutes * (s.per_day or 1) for s in sessions)
         other_day = main_day - sessions[0].minutes
+        if other_day < budget.day_minimum and main_day < budget.main_day_minutes:
+            fuller = _fuller(rituals, choosing)
+            if fuller is not None:  # a day without the main session is too short: more sets
+                rituals = fuller
+                continue
         long_main = sessions[0].minutes > budget.main_minutes
         over = main_day > budget.main_day_minutes or other_day > budget.day_minutes
         if not over and not long_main:
@@ -699,6 +720,27 @@ def _day(
         if trimmed is None:
             return sessions
         main, rituals = trimmed
+
+
+def _fuller(
+    rituals: list[tuple[Ritual, list[PlannedExercise]]], choosing: _Choosing
+) -> list[tuple[Ritual, list[PlannedExercise]]] | None:
+    """A ritual member back to one more of its sets (a micro-dose is one), the most useful
+    first; None if every member does all its sets already."""
+    options = []
+    for index, (_, members) in enumerate(rituals):
+        for planned in members:
+            full = plan_dose(planned.exercise, choosing.patient).sets
+            if planned.dose.sets < full:
+                options.append((_value(planned, choosing), planned.id, index, planned))
+    if not options:
+        return None
+    _, _, index, best = max(options, key=lambda option: option[:2])
+    ritual, members = rituals[index]
+    more = replace(best, dose=replace(best.dose, sets=best.dose.sets + 1))
+    changed = list(rituals)
+    changed[index] = (ritual, [more if p is best else p for p in members])
+    return changed
 
 
 def _trim(
@@ -827,7 +869,11 @@ def _rituals(
     ]
     tagged: dict[str, list[Exercise]] = {}
     for ritual in library.rituals:
-        own = [e for e in choosing.eligible if ritual.id in e.meta.rituals]
+        own = [
+            e
+            for e in choosing.eligible
+            if ritual.id in e.meta.rituals and e.id not in choosing.avoid
+        ]
         tagged[ritual.id] = own + [
             planned.exercise
             for planned in main
@@ -861,6 +907,14 @@ def _rituals(
         for exercise in reused:
             if room(exercise) and being.fits(exercise):
                 being.add(exercise)
+    # A daily drill of the main session goes into a ritual as well, or it is done too rarely.
+    daily = [p.exercise for p in main] + [e for c in composing for e in c.picked]
+    for exercise in {e.id: e for e in daily}.values():
+        for ritual, being in zip(library.rituals, composing, strict=True):
+            takes = exercise in tagged[ritual.id] or exercise.meta.block in ritual.reuses
+            under = _under(exercise, composing, portfolio, patient)
+            if takes and under and being.fits(exercise):
+                being.add(exercise)
     for ritual, being in zip(library.rituals, composing, strict=True):
         while being.seconds < ritual.minutes * 60 * RITUAL_FILL:
             relevant = [
@@ -885,6 +939,19 @@ def _rituals(
         ]
         done.append((ritual, members))
     return done
+
+
+def _under(
+    exercise: Exercise,
+    composing: Sequence[_Composing],
+    portfolio: Mapping[str, PlannedExercise],
+    patient: Patient,
+) -> bool:
+    """Done less than half as often as the library doses it, with the main session on as many
+    days as it can be."""
+    per_week = 7 * sum(1 for c in composing for e in c.picked if e.id == exercise.id)
+    per_week += MAIN_DAYS[-1] if exercise.id in portfolio else 0
+    return per_week < 0.5 * weekly_dose(exercise, patient.phase)
 
 
 def _flow(exercise: Exercise, ritual: Ritual, library: Library) -> int:
