@@ -435,10 +435,12 @@ class FindingDef(Strict):
     label: Text
     sided: bool = False
     patient: str | None = None
+    rules_out_floor: bool = False  # no exercise in a floor position while it is recorded
 
 
 class TaskDef(Strict):
     label: Text
+    sport: bool = False  # a sport may wait for a later phase; a daily-life task may not
 
 
 class PrecautionDef(Strict):
@@ -552,9 +554,13 @@ class ExerciseMeta(Strict):
     tasks: list[TaskId] = []
     spine: list[SpineMovement] = ["neutral"]
     contraindications: list[ContraindicationId] = []
+    # Contraindicated only in the early phases: {finding or precaution: first phase it is allowed}.
+    contraindicated_before_phase: dict[ContraindicationId, Annotated[int, Range(2, 4)]] = {}
+    only_for_tasks: list[TaskId] = []  # given only to patients with one of these goals
     position: PositionId
     equipment: list[EquipmentId] = []
     unilateral: bool = False
+    marked_side_only: bool = False  # a directional drill: the clinician's marked side, never both
     rituals: list[RitualId] = []
     dose: dict[Phase, Dose]
     breathing: Text
