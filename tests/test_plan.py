@@ -71,7 +71,7 @@ def test_plan_command_works_for_every_bundled_profile(profile_id: str) -> None:
         assert all({"name", "aim", "exit_criteria"} <= set(p) for p in data["phases"])
 
 
-def test_bundled_profiles_have_most_findings_addressed_and_every_goal_rehearsed() -> None:
+def test_bundled_profiles_have_most_findings_addressed_and_every_daily_goal_rehearsed() -> None:
     wanted = addressed = 0
     for profile in PROJECT.profiles.values():
         plan = plan_for(profile)
@@ -80,7 +80,9 @@ def test_bundled_profiles_have_most_findings_addressed_and_every_goal_rehearsed(
         findings = {f.id for f in profile.latest.signature.findings}
         wanted += len(findings)
         addressed += len(findings) - len(plan.unaddressed_findings)
-        assert plan.unaddressed_goals == (), profile.id
+        # A sport may wait for a later phase (a runner's own running in phase 4); daily life not.
+        daily = [(t, why) for t, why in plan.unaddressed_goals if not VOCABULARY.tasks[t].sport]
+        assert daily == [], profile.id
     assert addressed / wanted >= 0.9
 
 

@@ -435,11 +435,12 @@ class FindingDef(Strict):
     label: Text
     sided: bool = False
     patient: str | None = None
+    rules_out_floor: bool = False  # no exercise in a floor position while it is recorded
 
 
 class TaskDef(Strict):
     label: Text
-    sport: bool = False  # a sport may wait for a later phase; daily life is rehearsed from phase 1
+    sport: bool = False  # a sport may wait for a later phase; a daily-life task may not
 
 
 class PrecautionDef(Strict):
@@ -557,10 +558,13 @@ class ExerciseMeta(Strict):
     tasks: list[TaskId] = []
     spine: list[SpineMovement] = ["neutral"]
     contraindications: list[ContraindicationId] = []
+    # Contraindicated only in the early phases: {finding or precaution: first phase it is allowed}.
+    contraindicated_before_phase: dict[ContraindicationId, Annotated[int, Range(2, 4)]] = {}
+    only_for_tasks: list[TaskId] = []  # given only to patients with one of these goals
     position: PositionId
     equipment: list[EquipmentId] = []
     unilateral: bool = False
-    marked_side_only: bool = False  # corrects a direction: done on the clinician's side only
+    marked_side_only: bool = False  # a directional drill: the clinician's marked side, never both
     pattern: VocabId | None = None  # movement pattern (hinge, squat, walk): one a session
     rituals: list[RitualId] = []
     dose: dict[Phase, Dose]

@@ -225,11 +225,26 @@ def why_not(
     missing = sorted(set(meta.equipment) - patient.equipment)
     if missing:
         return f"it needs {', '.join(missing)}"
-    against = [
-        c for c in meta.contraindications if c in patient.findings or c in patient.precautions
-    ]
+    if meta.only_for_tasks and not set(meta.only_for_tasks) & set(patient.tasks):
+        return f"it is only for a {' or '.join(meta.only_for_tasks)} goal"
+    vocabulary = library.vocabulary
+    position = vocabulary.positions.get(meta.position)
+    if position is not None and position.floor:
+        findings = vocabulary.findings
+        no_floor = [f for f in patient.findings if f in findings and findings[f].rules_out_floor]
+        if no_floor:
+            return f"it is done on the floor, which {', '.join(no_floor)} rules out for now"
+    recorded = set(patient.findings) | patient.precautions
+    against = [c for c in meta.contraindications if c in recorded]
     if against:
         return f"it is contraindicated by {', '.join(against)}"
+    early = [
+        f"{c} before phase {first}"
+        for c, first in meta.contraindicated_before_phase.items()
+        if c in recorded and phase < first
+    ]
+    if early:
+        return f"it is contraindicated by {', '.join(early)}"
     preference = patient.assessment.signature.directional_preference
     direction = library.vocabulary.directions.get(preference)
     if direction and direction.avoid_until_phase and phase < direction.avoid_until_phase:

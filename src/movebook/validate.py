@@ -378,6 +378,20 @@ def _check_exercise(
     for name in ("regresses_to", "progresses_to"):
         if getattr(meta, name) == _stem(source):
             problem((name,), f"expected another exercise, got {_stem(source)!r} itself")
+    for index, task in enumerate(meta.only_for_tasks):
+        if task not in meta.tasks:
+            problem(
+                ("only_for_tasks", index),
+                f"expected a task the exercise rehearses (under tasks), got {task!r}",
+            )
+    for name in meta.contraindicated_before_phase:
+        if name in meta.contraindications:
+            problem(
+                ("contraindicated_before_phase", name),
+                f"expected a finding or precaution not also under contraindications, got {name!r}",
+            )
+    if meta.marked_side_only and not meta.unilateral:
+        problem(("unilateral",), "expected true for a marked_side_only drill, got false")
 
 
 def _sections(source: Source, required: Sequence[str], report: Report) -> dict[str, str]:
