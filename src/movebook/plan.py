@@ -633,18 +633,23 @@ def _main_session(choosing: _Choosing, cover: _Cover) -> list[PlannedExercise]:
     ]
 
     def free(exercise: Exercise) -> bool:
-        patterns = {choosing.pattern(e) for e in picked}
-        return exercise not in picked and choosing.pattern(exercise) not in patterns
+        """Not picked, and no other of its pattern in its block (two hinges, two squats); a
+        drill that rehearses a task may share a ladder with a strength exercise."""
+        return exercise not in picked and not any(
+            choosing.pattern(e) == choosing.pattern(exercise)
+            and (e.meta.block == exercise.meta.block or e.meta.pattern is not None)
+            for e in picked
+        )
 
     def useful(exercise: Exercise) -> bool:
         return _relevant(exercise, patient, library) or exercise.id in choosing.kept
 
-    for block in library.blocks:
-        if any(e.meta.block == block.id for e in picked) or len(picked) >= budget.main_max:
-            continue
-        here = [e for e in pool if e.meta.block == block.id and free(e)]
+    def pick_block(block_id: str) -> None:
+        if any(e.meta.block == block_id for e in picked) or len(picked) >= budget.main_max:
+            return
+        here = [e for e in pool if e.meta.block == block_id and free(e)]
         candidates = [e for e in here if useful(e)]
-        if block.id == SETTLE_BLOCK:  # one settling drill, even if it serves nothing else:
+        if block_id == SETTLE_BLOCK:  # one settling drill, even if it serves nothing else:
             # a few calm minutes to start, not a walk that takes the session's time
             short = [e for e in here if plan_dose(e, patient).seconds <= SETTLE_SECONDS]
             candidates = [e for e in candidates if e in short] or short or candidates or here
@@ -652,7 +657,10 @@ def _main_session(choosing: _Choosing, cover: _Cover) -> list[PlannedExercise]:
         if choice is not None:
             picked.append(choice)
             cover.add(choice)
-    # Daily-life goals are practised from the start, at a safe level (sport may wait).
+
+    pick_block(SETTLE_BLOCK)
+    # Daily-life goals are practised from the start, at a safe level (sport may wait): they
+    # come before the blocks fill the session, so that each has its drill.
     sport = {name for name, task in library.vocabulary.tasks.items() if task.sport}
     for task in patient.tasks:
         waits = task in sport and patient.phase < 3
@@ -662,6 +670,8 @@ def _main_session(choosing: _Choosing, cover: _Cover) -> list[PlannedExercise]:
         if choice is not None:
             picked.append(choice)
             cover.add(choice)
+    for block in library.blocks:
+        pick_block(block.id)
     while len(picked) < budget.main_max:
         choice = _best([e for e in pool if free(e) and _adds_something(e, cover)], choosing, cover)
         if choice is None:
@@ -686,13 +696,29 @@ def _adds_something(exercise: Exercise, cover: _Cover) -> bool:
     )
 
 
-def _value(planned: PlannedExercise, choosing: _Choosing) -> tuple[int, ...]:
+def _value(
+    planned: PlannedExercise, choosing: _Choosing, others: Sequence[PlannedExercise] = ()
+) -> tuple[int, ...]:
     """How much an exercise is worth keeping when the day is too long: the clinician's pins,
-    then what it serves; the settling drill last of all to go (it calms the rest)."""
+    the only drill for a daily-life goal, the settling drill (it calms the rest), the only one
+    for a finding, then what it serves."""
     settle = planned.exercise.meta.block == SETTLE_BLOCK
+    rest = [p for p in others if p.id != planned.id]
+    sport = {n for n, task in choosing.library.vocabulary.tasks.items() if task.sport}
+    waits = sport if choosing.patient.phase < 3 else set()
+    only_goal = any(
+        t not in waits and not any(t in p.rehearses for p in rest) for t in planned.rehearses
+    )
+    only_finding = any(not any(f in p.addresses for p in rest) for f in planned.addresses)
     serves = len(planned.addresses) + len(planned.rehearses)
     favoured = _favoured(planned.exercise, choosing.patient, choosing.library)
-    return (int(planned.pinned), int(settle), serves + int(favoured))
+    return (
+        int(planned.pinned),
+        int(only_goal),
+        int(settle),
+        int(only_finding),
+        serves + int(favoured),
+    )
 
 
 # --- the day: main session and rituals ---------------------------------------
@@ -737,6 +763,14 @@ def _day(
         main, rituals = trimmed
 
 
+def _shorter(planned: PlannedExercise) -> PlannedExercise:
+    """A timed drill at half its minutes (never under SHORTEST_MINUTES), saying why."""
+    dose = planned.dose
+    minutes = max(SHORTEST_MINUTES, (dose.minutes or 0) // 2)
+    notes = dose.adjustments if "shorter" in dose.adjustments else (*dose.adjustments, "shorter")
+    return replace(planned, dose=replace(dose, minutes=minutes, adjustments=notes))
+
+
 def _fuller(
     rituals: list[tuple[Ritual, list[PlannedExercise]]], choosing: _Choosing
 ) -> list[tuple[Ritual, list[PlannedExercise]]] | None:
@@ -775,11 +809,17 @@ def _trim(
         fewer = replace(least, dose=replace(least.dose, sets=2))
         return [fewer if p is least else p for p in main], rituals
     removable = [p for p in main if not p.pinned]
+    everyone = [*main, *(p for _, members in rituals for p in members)]
     if len(main) > choosing.budget.main_min and removable:
-        least = min(removable, key=lambda p: (_value(p, choosing), p.id))
+        least = min(removable, key=lambda p: (_value(p, choosing, everyone), p.id))
         why = "the main session short" if main_first else "the day short"
         dropped.append((least.id, f"left out of the main session to keep {why}"))
         return [p for p in main if p is not least], rituals
+    timed = [p for p in main if (p.dose.minutes or 0) > SHORTEST_MINUTES and not p.pinned]
+    if timed:  # a walk or a standing drill shortened, before the rituals lose anything
+        most = max(timed, key=lambda p: (p.dose.minutes or 0, p.id))
+        shorter = _shorter(most)
+        return [shorter if p is most else p for p in main], rituals
     if only_main:
         return None
     in_main = {p.id for p in main}
@@ -790,7 +830,9 @@ def _trim(
         if not planned.pinned and not _needed_in_ritual(planned, rituals[index][0], choosing)
     ]
     if members:
-        index, least = min(members, key=lambda m: (m[1].id in in_main, _value(m[1], choosing)))
+        index, least = min(
+            members, key=lambda m: (m[1].id in in_main, _value(m[1], choosing, everyone))
+        )
         ritual, exercises = rituals[index]
         if least.id not in in_main:
             dropped.append((least.id, f"left out of the {ritual.id} ritual to keep the day short"))
@@ -887,7 +929,7 @@ def _rituals(
         own = [
             e
             for e in choosing.eligible
-            if ritual.id in e.meta.rituals and e.id not in choosing.avoid
+            if ritual.id in e.meta.rituals and (e.id not in choosing.avoid or _gets_up(e, patient))
         ]
         tagged[ritual.id] = own + [
             planned.exercise
@@ -986,7 +1028,7 @@ def _best_rhythm(
     day."""
     options = []
     for days in MAIN_DAYS:
-        for resets in range(1, choosing.budget.resets_max + 1):
+        for resets in range(2, choosing.budget.resets_max + 1):
             sessions = _sessions(main, rituals, choosing, days, resets)
             exposures = _exposures(sessions)
             off = sum(
@@ -1099,14 +1141,13 @@ def _maintenance(
         long = [p for p in routine if (p.dose.minutes or 0) > SHORTEST_MINUTES and not p.pinned]
         if long:  # a walk or a standing drill shortened to fit the routine
             most = max(long, key=lambda p: (p.dose.minutes or 0, p.id))
-            minutes = max(SHORTEST_MINUTES, (most.dose.minutes or 0) // 2)
-            shorter = replace(most, dose=replace(most.dose, minutes=minutes))
+            shorter = _shorter(most)
             routine = [shorter if p is most else p for p in routine]
             continue
         removable = [p for p in routine if not p.pinned]
         if len(routine) <= budget.main_min or not removable:
             break
-        least = min(removable, key=lambda p: (_value(p, choosing), p.id))
+        least = min(removable, key=lambda p: (_value(p, choosing, routine), p.id))
         dropped.append((least.id, "left out to keep the maintenance routine short"))
         routine = [p for p in routine if p is not least]
     return sessions
@@ -1249,6 +1290,8 @@ def _unaddressed(
     for name in wanted:
         if cover.get(name, 0) > 0:
             continue
+        if kind == "task" and library.vocabulary.tasks[name].sport and patient.phase >= 4:
+            continue  # the patient's own activity now (Plan.activities), not a drill
         serving = [
             e
             for e in library.exercises.values()

@@ -178,6 +178,8 @@ class Words:
         _ = self.gettext
         if code == "shorter_holds":
             return _("Shorter holds and more slow repetitions, because holding still is hard.")
+        if code == "shorter":
+            return _("A shorter time than usual, so that your whole day stays manageable.")
         return _("Your clinician set this amount for you.")
 
     def stop_rule(self) -> str:
