@@ -366,7 +366,7 @@ def test_the_same_seed_writes_the_same_bytes_and_another_seed_others(tmp_path: P
 def test_a_clinic_s_own_vocabulary_is_drawn_from(project: Path) -> None:
     findings = project / "content" / "vocabulary" / "findings.yaml"
     findings.write_text(
-        findings.read_text() + "stenosis:\n  label: Neurogenic claudication\n", encoding="utf-8"
+        findings.read_text() + "desk_slump:\n  label: Slumps at the desk\n", encoding="utf-8"
     )
     result = caseload(
         "--count",
@@ -385,7 +385,7 @@ def test_a_clinic_s_own_vocabulary_is_drawn_from(project: Path) -> None:
         for p in profiles
         for a in p.assessments
         for f in a.signature.findings
-        if f.id == "stenosis"
+        if f.id == "desk_slump"
     ]
 
 
@@ -401,14 +401,14 @@ def test_caseload_never_writes_over_a_profile(project: Path) -> None:
 def test_caseload_from_a_broken_library_is_its_problems_one_a_line(project: Path) -> None:
     findings = project / "content" / "vocabulary" / "findings.yaml"
     line = len(findings.read_text().splitlines()) + 1
-    findings.write_text(findings.read_text() + "stenosis: {lable: Stenosis}\n", encoding="utf-8")
+    findings.write_text(findings.read_text() + "desk_slump: {lable: Desk slump}\n", encoding="utf-8")
     out = project / "out"
     result = caseload("--count", "3", "--seed", "1", "--out", str(out), "--project", str(project))
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        f"content/vocabulary/findings.yaml:{line}: stenosis.label: expected a value (required), "
+        f"content/vocabulary/findings.yaml:{line}: desk_slump.label: expected a value (required), "
         "got nothing",
-        f"content/vocabulary/findings.yaml:{line}: stenosis.lable: expected a known key, "
+        f"content/vocabulary/findings.yaml:{line}: desk_slump.lable: expected a known key, "
         "got 'lable' (did you mean 'label'?)",
     ]
     assert not out.exists()

@@ -666,12 +666,22 @@ def _main_session(choosing: _Choosing, cover: _Cover) -> list[PlannedExercise]:
         waits = task in sport and patient.phase < 3
         if waits or cover.tasks.get(task, 0) or len(picked) >= budget.main_max:
             continue
-        choice = _best([e for e in pool if task in e.meta.tasks and free(e)], choosing, cover)
+        serving = [e for e in pool if task in e.meta.tasks and e not in picked]
+        # A second lift in one session, say, rather than a goal left without practice.
+        choice = _best([e for e in serving if free(e)] or serving, choosing, cover)
         if choice is not None:
             picked.append(choice)
             cover.add(choice)
-    for block in library.blocks:
-        pick_block(block.id)
+    # Then one exercise from each block still empty, the most useful first, while there is room.
+    while len(picked) < budget.main_max:
+        filled = {e.meta.block for e in picked}
+        open_blocks = [b.id for b in library.blocks if b.id not in filled]
+        candidates = [e for e in pool if e.meta.block in open_blocks and free(e) and useful(e)]
+        choice = _best(candidates, choosing, cover)
+        if choice is None:
+            break
+        picked.append(choice)
+        cover.add(choice)
     while len(picked) < budget.main_max:
         choice = _best([e for e in pool if free(e) and _adds_something(e, cover)], choosing, cover)
         if choice is None:
