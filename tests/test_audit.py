@@ -401,7 +401,9 @@ def test_caseload_never_writes_over_a_profile(project: Path) -> None:
 def test_caseload_from_a_broken_library_is_its_problems_one_a_line(project: Path) -> None:
     findings = project / "content" / "vocabulary" / "findings.yaml"
     line = len(findings.read_text().splitlines()) + 1
-    findings.write_text(findings.read_text() + "desk_slump: {lable: Desk slump}\n", encoding="utf-8")
+    findings.write_text(
+        findings.read_text() + "desk_slump: {lable: Desk slump}\n", encoding="utf-8"
+    )
     out = project / "out"
     result = caseload("--count", "3", "--seed", "1", "--out", str(out), "--project", str(project))
     assert result.returncode == 1

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import movebook.plan as plan_module
 from conftest import GOOD_PROFILE, REPO, problems, write
 from movebook.cli import main
 from movebook.model import Profile
@@ -178,7 +179,8 @@ def test_include_under_a_red_flag_is_an_error(project: Path) -> None:
 
 def test_exclude_and_dose_overrides_apply(project: Path) -> None:
     overrides = (
-        "    overrides: {exclude: [seated-belly-breathing], dose: {wall-slides: {sets: 3}}}\n"
+        "    overrides: {exclude: [seated-belly-breathing], include: [wall-slides],\n"
+        "                dose: {wall-slides: {sets: 3}}}\n"
     )
     write(project, "profiles/ana-silva.yaml", GOOD_PROFILE + overrides)
     loaded = load_project(project)
@@ -278,9 +280,15 @@ def test_plan_invariants(profile: Profile) -> None:
         return
     patient = patient_of(profile, LIBRARY, DEFAULTS)
     order = {block.id: index for index, block in enumerate(LIBRARY.blocks)}
+    main = plan.sessions[0]
+    blocks = [order[p.exercise.meta.block] for p in main.exercises]
+    assert blocks == sorted(blocks), "the main session out of block order"
     for session in plan.sessions:
-        blocks = [order[p.exercise.meta.block] for p in session.exercises]
-        assert blocks == sorted(blocks), f"{session.id} out of block order"
+        if session.ritual is not None:  # a ritual flows through positions: bed first, no back
+            levels = [
+                plan_module._flow(p.exercise, session.ritual, LIBRARY) for p in session.exercises
+            ]
+            assert levels == sorted(levels), f"{session.id} goes back to a position it left"
         for planned in session.exercises:
             # never contraindicated, out of phase, missing equipment or against the preference
             assert why_not(planned.exercise, patient, LIBRARY) == "", planned.id
@@ -291,7 +299,7 @@ def test_plan_invariants(profile: Profile) -> None:
         assert (finding in served_findings) != (finding in reported), finding
     served_tasks = {t for p in plan.exercises() for t in p.exercise.meta.tasks}
     for task in patient.tasks:
-        reported = {name for name, _ in plan.unaddressed_goals}
+        reported = {name for name, _ in plan.unaddressed_goals} | set(plan.activities)
         assert (task in served_tasks) != (task in reported), task
     assert [step.number for step in plan.phases] == [1, 2, 3, 4]
     assert plan_json_text(plan) == plan_json_text(plan_for(profile))

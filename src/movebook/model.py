@@ -525,6 +525,7 @@ class Dose(Strict):
     tempo: Tempo | None = None
     minutes: Count | None = None
     rest_s: Seconds = 0
+    rep_s: Count | None = None  # how long one rep takes, where it is a round of moves
     per_day: Annotated[int, Range(1, 12)] | None = None
     per_week: Annotated[int, Range(1, 21)] | None = None
 

@@ -29,6 +29,7 @@ SECONDS_PER_REP = 4  # a rep with no tempo given: about four unhurried seconds
 SECONDS_PER_BREATH = 8  # a slow breath in and out, at the least
 SECONDS_BETWEEN_EXERCISES = 20
 SETTLE_BLOCK = "regulation"  # its drills calm the system: one may serve no finding or goal
+CAPACITY_BLOCKS = ("stability", "strength")  # what phases 2-3 build: never cut to nothing
 SETTLE_SECONDS = 180  # the main session's settling drill takes about this long, at most
 SHORTEST_MINUTES = 3  # a timed drill (a walk, standing practice) is never cut shorter than this
 RITUAL_SLACK = 1.3  # a ritual's exercises may run this much over its minutes
@@ -293,7 +294,7 @@ def plan_dose(exercise: Exercise, patient: Patient) -> PlannedDose:
         per_day=base.per_day,
         per_week=base.per_week,
         per_side=exercise.meta.unilateral and not marked,
-        rep_s=_rep_seconds(exercise, base.tempo),
+        rep_s=base.rep_s or _rep_seconds(exercise, base.tempo),
         only_side=side if marked else None,
         extra_side=side if exercise.meta.unilateral and not marked else None,
     )
@@ -314,7 +315,7 @@ def plan_dose(exercise: Exercise, patient: Patient) -> PlannedDose:
             given["per_week"] = None
         if given.get("per_week") is not None and "per_day" not in given:
             given["per_day"] = None
-        dose = replace(dose, **given)
+        dose = replace(dose, **given, extra_side=None)  # the clinician's amount, as written
         if "tempo" in given:
             dose = replace(dose, rep_s=_rep_seconds(exercise, dose.tempo))
         notes.append("clinician")
@@ -561,7 +562,7 @@ def _plan(
         weekly_rhythm=_weekly_rhythm(sessions),
         precautions=precautions,
         dropped=tuple(dropped),
-        activities=tuple(task for task in patient.tasks if task in sport),
+        activities=tuple(t for t in patient.tasks if t in sport) if patient.phase >= 4 else (),
     )
 
 
@@ -710,8 +711,8 @@ def _value(
     planned: PlannedExercise, choosing: _Choosing, others: Sequence[PlannedExercise] = ()
 ) -> tuple[int, ...]:
     """How much an exercise is worth keeping when the day is too long: the clinician's pins,
-    the only drill for a daily-life goal, the settling drill (it calms the rest), the only one
-    for a finding, then what it serves."""
+    the only drill for a goal or a finding, the settling drill (it calms the rest), then how
+    much it serves."""
     settle = planned.exercise.meta.block == SETTLE_BLOCK
     rest = [p for p in others if p.id != planned.id]
     sport = {n for n, task in choosing.library.vocabulary.tasks.items() if task.sport}
@@ -720,15 +721,14 @@ def _value(
         t not in waits and not any(t in p.rehearses for p in rest) for t in planned.rehearses
     )
     only_finding = any(not any(f in p.addresses for p in rest) for f in planned.addresses)
+    # Capacity is built in phases 2 and 3: the only stability or strength exercise stays.
+    block = planned.exercise.meta.block
+    capacity = block in CAPACITY_BLOCKS and 2 <= choosing.patient.phase <= 3
+    if capacity and not any(p.exercise.meta.block == block for p in rest):
+        only_finding = True
     serves = len(planned.addresses) + len(planned.rehearses)
     favoured = _favoured(planned.exercise, choosing.patient, choosing.library)
-    return (
-        int(planned.pinned),
-        int(only_goal),
-        int(settle),
-        int(only_finding),
-        serves + int(favoured),
-    )
+    return (int(planned.pinned), int(only_goal) + int(only_finding), int(settle), serves + favoured)
 
 
 # --- the day: main session and rituals ---------------------------------------
@@ -825,8 +825,12 @@ def _trim(
         why = "the main session short" if main_first else "the day short"
         dropped.append((least.id, f"left out of the main session to keep {why}"))
         return [p for p in main if p is not least], rituals
-    timed = [p for p in main if (p.dose.minutes or 0) > SHORTEST_MINUTES and not p.pinned]
-    if timed:  # a walk or a standing drill shortened, before the rituals lose anything
+    timed = [  # a walk or a standing drill that rehearses a goal keeps its time
+        p
+        for p in main
+        if (p.dose.minutes or 0) > SHORTEST_MINUTES and not p.pinned and not p.rehearses
+    ]
+    if timed:  # shortened, before the rituals lose anything
         most = max(timed, key=lambda p: (p.dose.minutes or 0, p.id))
         shorter = _shorter(most)
         return [shorter if p is most else p for p in main], rituals
@@ -844,12 +848,24 @@ def _trim(
             members, key=lambda m: (m[1].id in in_main, _value(m[1], choosing, everyone))
         )
         ritual, exercises = rituals[index]
+        thinner = list(rituals)
+        thinner[index] = (ritual, [p for p in exercises if p is not least])
+        if _ritual_minutes(thinner) < choosing.budget.day_minimum:
+            return None  # the days without the main session would be too short: keep them
         if least.id not in in_main:
             dropped.append((least.id, f"left out of the {ritual.id} ritual to keep the day short"))
-        rituals = list(rituals)
-        rituals[index] = (ritual, [p for p in exercises if p is not least])
-        return main, rituals
+        return main, thinner
     return None
+
+
+def _ritual_minutes(rituals: Sequence[tuple[Ritual, Sequence[PlannedExercise]]]) -> int:
+    """The minutes of a day of rituals alone, with the fewest resets."""
+    total = 0
+    for ritual, members in rituals:
+        if members:
+            times = 2 if ritual.id == "midday" else 1
+            total += _session(ritual.id, members).minutes * times
+    return total
 
 
 def _needed_in_ritual(planned: PlannedExercise, ritual: Ritual, choosing: _Choosing) -> bool:
