@@ -38,9 +38,7 @@ HEADER = """\
 
 
 def template() -> Catalog:
-    catalog = Catalog(
-        project="movebook", domain="movebook", charset="utf-8", header_comment=HEADER
-    )
+    catalog = Catalog(project="movebook", domain="movebook", charset="utf-8", header_comment=HEADER)
     for filename, lineno, message, comments, context in extract_from_dir(
         PACKAGE,
         METHODS,

@@ -18,7 +18,12 @@ from movebook.render import STATIC, Booklet, render_booklet
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = {
-    "maria-lopez": ["index.html", "session-main.html", "exercise-wall-hip-hinge.html", "plan.html"],
+    "maria-lopez": [
+        "index.html",
+        "session-main.html",
+        "exercise-lift-to-car-seat.html",
+        "plan.html",
+    ],
     "declan-obrien": ["index.html"],
 }
 

@@ -136,8 +136,9 @@ def test_painful_transitions_are_taught() -> None:
 def test_rituals_are_sized_like_rituals() -> None:
     plan = plan_for(PROJECT.profiles["maria-lopez"])
     minutes = {s.id: s.minutes for s in plan.sessions}
-    assert 4 <= minutes["morning"] <= 10
-    assert 3 <= minutes["evening"] <= 8
+    # Near their minutes (7 and 5), a little under where the day's budget asks for it.
+    assert 2 <= minutes["morning"] <= 9
+    assert 2 <= minutes["evening"] <= 7
 
 
 def test_same_input_same_bytes() -> None:
@@ -299,8 +300,11 @@ def test_plan_invariants(profile: Profile) -> None:
         assert (finding in served_findings) != (finding in reported), finding
     served_tasks = {t for p in plan.exercises() for t in p.exercise.meta.tasks}
     for task in patient.tasks:
-        reported = {name for name, _ in plan.unaddressed_goals} | set(plan.activities)
-        assert (task in served_tasks) != (task in reported), task
+        reported = {name for name, _ in plan.unaddressed_goals}
+        if task in plan.activities:  # phase 4: the patient's own sport, drills or not
+            assert task not in reported, task
+        else:
+            assert (task in served_tasks) != (task in reported), task
     assert [step.number for step in plan.phases] == [1, 2, 3, 4]
     assert plan_json_text(plan) == plan_json_text(plan_for(profile))
 

@@ -173,7 +173,7 @@ def test_links_are_stable_across_rebuilds_and_an_added_assessment(private_site: 
         assert not publish.build(private_site, ["maria-lopez"], pdf=False).failed
     assert folder.is_dir()
     assert "Phase 4 of 4" in read_page(private_site, "maria-lopez", "index.html")
-    assert sorted(p.name for p in folder.iterdir())[:1] == before[:1]  # index.html stays put
+    assert "index.html" in before and (folder / "index.html").is_file()  # the front page stays
     assert page_file(private_site, "maria-lopez", "plan.html").name in before
     profile.write_text(text)
 

@@ -811,15 +811,17 @@ def _trim(
     only_main: bool,
 ) -> tuple[list[PlannedExercise], list[tuple[Ritual, list[PlannedExercise]]]] | None:
     """One step towards the budget: fewer sets in the main session, then its least useful
-    exercise (down to the fewest a main session holds), then (if the whole day is too long)
-    the least useful ritual member. None: nothing is left to take away."""
+    exercise (down to the fewest a main session holds, never the only one for a goal or a
+    finding), a shorter timed drill, then (if the whole day is too long) the least useful
+    ritual member. None: nothing is left to take away."""
     heavy = [p for p in main if p.dose.sets > 2 and not p.pinned]
     if heavy:
         least = min(heavy, key=lambda p: (_value(p, choosing), p.id))
         fewer = replace(least, dose=replace(least.dose, sets=2))
         return [fewer if p is least else p for p in main], rituals
-    removable = [p for p in main if not p.pinned]
     everyone = [*main, *(p for _, members in rituals for p in members)]
+    # The only drill for a goal or a finding is never taken away for time: the day runs long.
+    removable = [p for p in main if not p.pinned and not _value(p, choosing, everyone)[1]]
     if len(main) > choosing.budget.main_min and removable:
         least = min(removable, key=lambda p: (_value(p, choosing, everyone), p.id))
         why = "the main session short" if main_first else "the day short"
