@@ -337,6 +337,11 @@ class _Cover:
     findings: dict[str, int] = field(default_factory=dict)
     tasks: dict[str, int] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, patient: Patient) -> _Cover:
+        """Nothing fed yet: every finding and goal of the patient at zero."""
+        return cls({f: 0 for f in patient.findings}, {t: 0 for t in patient.tasks})
+
     def add(self, exercise: Exercise) -> None:
         for target in exercise.meta.targets:
             if target in self.findings:
@@ -385,6 +390,12 @@ def _families(library: Library) -> dict[str, str]:
                 a, b = sorted((root(exercise.id), root(other)))
                 parent[b] = a
     return {exercise_id: root(exercise_id) for exercise_id in library.exercises}
+
+
+def _sports(library: Library) -> set[str]:
+    """The goal tasks that are a sport: they may wait for phase 3, and are the patient's own
+    activity in phase 4."""
+    return {name for name, task in library.vocabulary.tasks.items() if task.sport}
 
 
 def _score(exercise: Exercise, choosing: _Choosing, cover: _Cover) -> tuple[float, ...]:
@@ -527,10 +538,7 @@ def _plan(
     )
     kept, avoid = _continuity(before, previous, patient, library, eligible)
     choosing = _Choosing(patient, library, eligible, kept, avoid, budget)
-    cover = _Cover(
-        findings={finding: 0 for finding in patient.findings},
-        tasks={task: 0 for task in patient.tasks},
-    )
+    cover = _Cover.of(patient)
     dropped: list[tuple[str, str]] = []
     main = _main_session(choosing, cover)
     if patient.phase >= 4:
@@ -539,13 +547,10 @@ def _plan(
         sessions = _day(main, choosing, cover, dropped)
     chosen = [p.exercise for p in sessions[0].exercises]
     chosen += [p.exercise for s in sessions[1:] for p in s.exercises if p.exercise not in chosen]
-    final_cover = _Cover(
-        findings={finding: 0 for finding in patient.findings},
-        tasks={task: 0 for task in patient.tasks},
-    )
+    final_cover = _Cover.of(patient)
     for exercise in chosen:
         final_cover.add(exercise)
-    sport = {name for name, task in library.vocabulary.tasks.items() if task.sport}
+    sport = _sports(library)
     return Plan(
         profile=profile.id,
         assessment_date=assessment.date.isoformat(),
@@ -662,7 +667,7 @@ def _main_session(choosing: _Choosing, cover: _Cover) -> list[PlannedExercise]:
     pick_block(SETTLE_BLOCK)
     # Daily-life goals are practised from the start, at a safe level (sport may wait): they
     # come before the blocks fill the session, so that each has its drill.
-    sport = {name for name, task in library.vocabulary.tasks.items() if task.sport}
+    sport = _sports(library)
     for task in patient.tasks:
         waits = task in sport and patient.phase < 3
         if waits or cover.tasks.get(task, 0) or len(picked) >= budget.main_max:
@@ -715,7 +720,7 @@ def _value(
     much it serves."""
     settle = planned.exercise.meta.block == SETTLE_BLOCK
     rest = [p for p in others if p.id != planned.id]
-    sport = {n for n, task in choosing.library.vocabulary.tasks.items() if task.sport}
+    sport = _sports(choosing.library)
     waits = sport if choosing.patient.phase < 3 else set()
     only_goal = any(
         t not in waits and not any(t in p.rehearses for p in rest) for t in planned.rehearses
@@ -1124,7 +1129,7 @@ def _maintenance(
     """Phase 4: one routine of ten to fifteen minutes, four to six exercises, several days a
     week; the patient's sport is their own activity, not part of the routine."""
     budget, library = choosing.budget, choosing.library
-    sport = {name for name, task in library.vocabulary.tasks.items() if task.sport}
+    sport = _sports(library)
     routine: list[PlannedExercise] = []
     for planned in main:
         tasks = set(planned.exercise.meta.tasks)
@@ -1143,10 +1148,7 @@ def _maintenance(
             and e.meta.position != "lying_in_bed"
             and _relevant(e, choosing.patient, library)
         ]
-        cover = _Cover(
-            findings={f: 0 for f in choosing.patient.findings},
-            tasks={t: 0 for t in choosing.patient.tasks},
-        )
+        cover = _Cover.of(choosing.patient)
         for planned in routine:
             cover.add(planned.exercise)
         choice = _best(pool, choosing, cover)
@@ -1275,7 +1277,7 @@ def _routine_preview(
     """The maintenance routine a later phase 4 would keep: at most the main session's size,
     the most useful first, without drills for a sport the patient will simply do."""
     library, patient = choosing.library, choosing.patient
-    sport = {name for name, task in library.vocabulary.tasks.items() if task.sport}
+    sport = _sports(library)
     kept = [e for e in exercises if not (e.meta.tasks and set(e.meta.tasks) <= sport)]
     ranked = sorted(
         kept,
