@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from movebook.model import Exercise, Profile
-from movebook.plan import Plan, Session, phase_dose
+from movebook.plan import Plan, Session, weekly_dose
 
 # A weekly dose this far from the library's for the phase is off the library.
 DOSE_RATIO_LOW = 0.5
@@ -43,16 +43,12 @@ class PlanMetrics:
 
 def library_per_week(exercise: Exercise, phase: int) -> int:
     """How often a week the library doses an exercise in a phase."""
-    dose = phase_dose(exercise, phase)
-    if dose.per_day is not None:
-        return dose.per_day * WEEK
-    assert dose.per_week is not None  # a dose has exactly one of the two
-    return dose.per_week
+    return weekly_dose(exercise, phase)
 
 
 def marked_side_only(exercise: Exercise) -> bool:
     """A directional drill, done on the side the clinician marks and never on both."""
-    return bool(getattr(exercise.meta, "marked_side_only", False))
+    return exercise.meta.marked_side_only
 
 
 def times_a_day(plan: Plan) -> list[Counter[str]]:

@@ -169,15 +169,6 @@ class Plan:
                 seen.setdefault(planned.id, planned)
         return list(seen.values())
 
-    def day_minutes(self) -> list[int]:
-        """Minutes of exercise on each day of the week, Monday first."""
-        minutes = {s.id: s.minutes * (s.per_day or 1) for s in self.sessions}
-        return [sum(minutes[i] for i in ids) for ids in self.weekly_rhythm]
-
-    def exposures(self) -> dict[str, int]:
-        """How many times a week each exercise is done, over every session it is in."""
-        return _exposures(self.sessions)
-
 
 # --- eligibility -------------------------------------------------------------
 
@@ -760,7 +751,7 @@ def _day(
     budget = choosing.budget
     rituals = _rituals(main, choosing, cover)
     while True:
-        _, sessions = _best_rhythm(main, rituals, choosing)
+        sessions = _best_rhythm(main, rituals, choosing)
         main_day = sum(s.minutes * (s.per_day or 1) for s in sessions)
         other_day = main_day - sessions[0].minutes
         if other_day < budget.day_minimum and main_day < budget.main_day_minutes:
@@ -1055,7 +1046,7 @@ def _best_rhythm(
     rituals: Sequence[tuple[Ritual, list[PlannedExercise]]],
     choosing: _Choosing,
     week_minutes: int | None = None,
-) -> tuple[int, list[Session]]:
+) -> list[Session]:
     """The main session's days a week and the resets a day that keep the week within its
     minutes and most exercises within half and twice their library dose, then the shortest
     day."""
@@ -1076,9 +1067,8 @@ def _best_rhythm(
             short = rituals_only < choosing.budget.day_minimum
             over = week_minutes is not None and total > week_minutes
             rank = (over, total if over else 0, off, short * (7 - days), total, days, resets)
-            options.append((rank, days, sessions))
-    _, days, sessions = min(options, key=lambda option: option[0])
-    return days, sessions
+            options.append((rank, sessions))
+    return min(options, key=lambda option: option[0])[1]
 
 
 def _within(per_week: int, exercise: Exercise, choosing: _Choosing) -> bool:
@@ -1158,7 +1148,7 @@ def _maintenance(
         routine.sort(key=lambda p: (choosing.order[p.exercise.meta.block], p.id))
     high = budget.maintenance_minutes[1]
     while True:
-        _, sessions = _best_rhythm(routine, (), choosing, high * MAIN_DAYS[-1])
+        sessions = _best_rhythm(routine, (), choosing, high * MAIN_DAYS[-1])
         minutes = sessions[0].minutes
         if minutes <= high:
             break

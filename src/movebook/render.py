@@ -29,7 +29,7 @@ from movebook.plan import (
     Plan,
     PlannedDose,
     Session,
-    build_plan,
+    build_plans,
     patient_of,
     plan_dose,
     why_not,
@@ -492,7 +492,7 @@ def render_booklet(
         profile.model_copy(update={"assessments": profile.assessments[: i + 1]})
         for i in range(len(profile.assessments))
     ]
-    plans = [build_plan(upto, library, equipment) for upto in history]
+    plans = build_plans(profile, library, equipment)  # each continues the one before
     points = tuple(
         Point(a.date, a.measures.nprs, a.measures.odi, psfs_mean(a)) for a in profile.assessments
     )

@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from movebook import publish
 from movebook.errors import ProjectError, os_problem
-from movebook.load import CONFIG_FILE, PROFILES_DIR, load_project_sources
+from movebook.load import CONFIG_FILE, PROFILES_DIR, is_scratch, load_project_sources
 from movebook.publish import BuildResult
 from movebook.render import PROJECT_TEMPLATES
 from movebook.site import SecretError, SiteSecret, created_message, private_url, site_secret
@@ -165,11 +165,6 @@ def with_live_reload(page: bytes, generation: int) -> bytes:
     return page[:at] + tag + page[at:]
 
 
-def _hidden(rel: str) -> bool:
-    """Editors' scratch files: dotfiles (swap files, .#locks) and backups (name~)."""
-    return any(part.startswith((".", "#")) or part.endswith("~") for part in rel.split("/"))
-
-
 def snapshot(root: Path) -> Snapshot:
     """What a rebuild depends on: the settings, the profiles, the library, the templates."""
     paths = [root / CONFIG_FILE, *(root / PROFILES_DIR).glob("*.yaml")]
@@ -178,7 +173,7 @@ def snapshot(root: Path) -> Snapshot:
     found: Snapshot = {}
     for path in paths:
         rel = path.relative_to(root).as_posix()
-        if _hidden(rel):
+        if is_scratch(rel):
             continue
         try:
             info = path.stat()
@@ -507,7 +502,7 @@ class Preview:
         return {
             path.stem
             for path in (self.root / PROFILES_DIR).glob("*.yaml")
-            if path.is_file() and not _hidden(path.name)
+            if path.is_file() and not is_scratch(path.name)
         }
 
     # --- building ----------------------------------------------------------------------

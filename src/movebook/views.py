@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from movebook.audit import CaseloadSummary, ProfileAudit, summarize
+from movebook.audit import CaseloadSummary, ProfileAudit, plan_metrics, summarize
 from movebook.model import Library
 from movebook.plan import Plan, PlannedDose, PlannedExercise
 from movebook.readiness import Check, CriterionCheck, Readiness
@@ -127,7 +127,7 @@ def plan_json(plan: Plan, readiness: Readiness | None = None) -> dict[str, Any]:
         "precautions": [
             {"id": name, "label": p.label, "patient": p.patient} for name, p in plan.precautions
         ],
-        "minutes_a_day": plan.day_minutes(),
+        "minutes_a_day": [] if plan.blocked else [day.minutes for day in plan_metrics(plan).days],
         "activities": list(plan.activities),
         "dropped": [{"id": n, "why": why} for n, why in plan.dropped],
         "unaddressed_findings": [{"id": n, "why": why} for n, why in plan.unaddressed_findings],
@@ -153,15 +153,10 @@ def plan_text(plan: Plan, library: Library, readiness: Readiness | None = None) 
     blocks = {block.id: block.name for block in library.blocks}
     for _, precaution in plan.precautions:
         lines.append(f"Precaution: {precaution.label}. {precaution.patient or ''}".rstrip())
-    minutes = plan.day_minutes()
-    distinct = max(
-        (len({p.id for s in plan.sessions if s.id in ids for p in s.exercises}) for ids in
-         plan.weekly_rhythm),
-        default=0,
-    )  # fmt: skip
+    load = plan_metrics(plan)
     lines.append(
-        f"{distinct} exercises a day at most; {min(minutes, default=0)}-{max(minutes, default=0)}"
-        f" min a day, {sum(minutes)} min a week"
+        f"{load.max_distinct_per_day} exercises a day at most; {load.min_minutes_per_day}-"
+        f"{load.max_minutes_per_day} min a day, {load.minutes_per_week} min a week"
     )
     if plan.activities:
         lines.append(f"Own activity: {', '.join(plan.activities)}")
