@@ -15,7 +15,8 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from movebook.site import site_secret
+from movebook.publish import opaque_name
+from movebook.site import encode, site_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
@@ -35,8 +36,12 @@ def phone(folder: Path) -> None:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
         page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
         shots = []
-        for name in ("index.html", "exercise-wall-hip-hinge.html"):
-            page.goto((folder / name).as_uri())
+        secret = site_secret(ROOT)
+        key = secret.page_key(PATIENT)
+        for name in ("index.html", "exercise-lift-to-car-seat.html"):
+            # A private booklet: the page under its opaque name, opened with its key.
+            page.goto((folder / opaque_name(key, name)).as_uri() + f"#k={encode(key)}")
+            page.wait_for_selector("main", timeout=10_000)
             target = Path(tempfile.mktemp(suffix=".png"))
             page.screenshot(path=str(target), clip={"x": 0, "y": 0, "width": 390, "height": 1100})
             shots.append(Image.open(target))
