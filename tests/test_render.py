@@ -101,7 +101,7 @@ def test_overview_greets_and_shows_phase_sessions_and_note(site: Path) -> None:
     assert ("h1", "Hello, Maria") in overview.headings
     assert ("h2", "Phase 3 of 4: Integration into real life") in overview.headings
     assert re.search(r"Your main session About \d+ minutes · [3-5] days a week", overview.text)
-    assert "Morning mobility" in overview.text and "Mid-day reset" in overview.text
+    assert "Morning mobility" in overview.text and "Evening decompression" in overview.text
     assert ("h2", "A note from Sam Okafor, PT") in overview.headings
     assert "Lift Leo into his car seat" in overview.text
     assert "handout.pdf" in overview.links

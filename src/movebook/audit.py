@@ -3,12 +3,13 @@ counts it (distinct exercises a day, minutes, sessions, doses against the librar
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from movebook.model import Exercise, Profile
-from movebook.plan import Plan, Session, weekly_dose
+from movebook.plan import PRACTICE, Plan, PlannedExercise, Session, weekly_dose
 
 # A weekly dose this far from the library's for the phase is off the library.
 DOSE_RATIO_LOW = 0.5
@@ -22,8 +23,9 @@ class DayLoad:
     """One day of the week: the distinct exercises done, the minutes, the sessions."""
 
     exercises: frozenset[str]
-    minutes: int
+    minutes: int  # in sessions: the activities practised within the day are not counted
     sessions: int
+    practice_minutes: int = 0  # the walk, the standing practice: the patient's own activity
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class PlanMetrics:
     min_minutes_per_day: int
     minutes_per_week: int
     max_sessions_per_day: int
+    practice_minutes_per_day: int  # the activities practised within the day, at most
     exposures_per_week: dict[str, int]  # times each exercise is done a week, in every session
     dose_ratios: dict[str, float]  # exposures a week / the library's weekly dose for the phase
     each_side_marked: tuple[str, ...]  # marked-side-only exercises dosed "each side"
@@ -68,11 +71,25 @@ def times_a_day(plan: Plan) -> list[Counter[str]]:
 
 
 def _day(counts: Counter[str], sessions: dict[str, Session]) -> DayLoad:
+    timed = {name: times for name, times in counts.items() if name != PRACTICE}
+    practice = sessions[PRACTICE].exercises if PRACTICE in counts else ()
     return DayLoad(
         exercises=frozenset(p.id for name in counts for p in sessions[name].exercises),
-        minutes=sum(sessions[name].minutes * times for name, times in counts.items()),
-        sessions=sum(counts.values()),
+        minutes=sum(sessions[name].minutes * times for name, times in timed.items()),
+        sessions=sum(timed.values()),
+        practice_minutes=sum(_practice_minutes(p) for p in practice),
     )
+
+
+def _practice_minutes(planned: PlannedExercise) -> int:
+    """An activity's minutes on a day it is done: each time, times how often that day."""
+    each = math.ceil(planned.dose.seconds / 60)
+    return each * (planned.dose.per_day or 1)
+
+
+def _per_week(planned: PlannedExercise) -> int:
+    dose = planned.dose
+    return dose.per_week if dose.per_week is not None else WEEK * (dose.per_day or 1)
 
 
 def plan_metrics(plan: Plan) -> PlanMetrics:
@@ -88,7 +105,10 @@ def plan_metrics(plan: Plan) -> PlanMetrics:
     each_side: list[str] = []
     for session in plan.sessions:
         for planned in session.exercises:
-            exposures[planned.id] += weekly[session.id]
+            if session.id == PRACTICE:  # each activity keeps its own rhythm
+                exposures[planned.id] += _per_week(planned)
+            else:
+                exposures[planned.id] += weekly[session.id]
             exercises[planned.id] = planned.exercise
             if planned.dose.per_side and marked_side_only(planned.exercise):
                 each_side.append(planned.id)
@@ -104,6 +124,7 @@ def plan_metrics(plan: Plan) -> PlanMetrics:
         min_minutes_per_day=min(minutes),
         minutes_per_week=sum(minutes),
         max_sessions_per_day=max(day.sessions for day in days),
+        practice_minutes_per_day=max(day.practice_minutes for day in days),
         exposures_per_week=dict(exposures),
         dose_ratios=ratios,
         each_side_marked=tuple(dict.fromkeys(each_side)),

@@ -139,7 +139,8 @@ def plan(project_dir: Path | None, profile_id: str, as_json: bool) -> None:
             f"no profile {profile_id!r} in {project.root / PROFILES_DIR}"
             + did_you_mean(profile_id, project.profiles)
         )
-    result = build_plan(profile, project.library, project.config.defaults.equipment)
+    config = project.config
+    result = build_plan(profile, project.library, config.defaults.equipment, config.budget)
     readiness = phase_readiness(profile, project.library)
     text = (
         plan_json_text(result, readiness)
@@ -158,7 +159,9 @@ def audit(project_dir: Path | None, as_json: bool) -> None:
     project = _load(project_dir)
     equipment = project.config.defaults.equipment
     audits = [
-        audit_profile(profile, build_plan(profile, project.library, equipment))
+        audit_profile(
+            profile, build_plan(profile, project.library, equipment, project.config.budget)
+        )
         for profile in project.profiles.values()
     ]
     click.echo(audit_json_text(audits) if as_json else audit_text(audits), nl=False)

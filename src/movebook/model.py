@@ -567,6 +567,11 @@ class ExerciseMeta(Strict):
     unilateral: bool = False
     marked_side_only: bool = False  # a directional drill: the clinician's marked side, never both
     pattern: VocabId | None = None  # movement pattern (hinge, squat, walk): one a session
+    # Practised inside the day's own activity (a walk, standing at the stove, a journey), not
+    # in a session: dosed as the library says, and its minutes are the activity's.
+    activity: bool = False
+    # A load carried in one hand: the hand that makes the side needing work do more.
+    load_hand: Literal["same", "opposite"] | None = None
     rituals: list[RitualId] = []
     dose: dict[Phase, Dose]
     breathing: Text
@@ -606,6 +611,46 @@ class PdfConfig(Strict):
     page_size: Literal["A4", "Letter"] = "A4"
 
 
+class Budget(Strict):
+    """How much a day may hold (DOMAIN.md 3-4); a clinic may set its own in movebook.yaml."""
+
+    main_min: Annotated[int, Range(1, 12)] = 4  # exercises in the main session
+    main_max: Annotated[int, Range(1, 12)] = 6
+    distinct_max: Annotated[int, Range(1, 20)] = 8  # different exercises a day, rituals included
+    day_minutes: Annotated[int, Range(5, 120)] = 20  # a day without the main session, at most
+    day_minimum: Annotated[int, Range(0, 120)] = 10  # and at least, where the rituals can hold it
+    main_day_minutes: Annotated[int, Range(5, 180)] = 25  # a day with the main session, at most
+    main_minutes: Annotated[int, Range(5, 120)] = 15  # the main session itself, at most
+    maintenance_min: Annotated[int, Range(5, 60)] = 10  # phase 4: one routine, in minutes
+    maintenance_max: Annotated[int, Range(5, 60)] = 15
+    resets_max: Annotated[int, Range(1, 8)] = 4  # mid-day resets a day
+    reset_every_min: Annotated[int, Range(10, 240)] = 30  # minutes between resets, at least
+    reset_every_max: Annotated[int, Range(10, 240)] = 120  # and at most
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> Budget:
+        for low, high in (
+            ("main_min", "main_max"),
+            ("day_minimum", "day_minutes"),
+            ("main_minutes", "main_day_minutes"),
+            ("maintenance_min", "maintenance_max"),
+            ("reset_every_min", "reset_every_max"),
+        ):
+            if getattr(self, low) > getattr(self, high):
+                raise PydanticCustomError(
+                    "budget",
+                    "expected {low} at most {high}, got {a} and {b}",
+                    {"low": low, "high": high, "a": getattr(self, low), "b": getattr(self, high)},
+                )
+        if self.main_max > self.distinct_max:
+            raise PydanticCustomError(
+                "budget",
+                "expected main_max at most distinct_max, got {a} and {b}",
+                {"a": self.main_max, "b": self.distinct_max},
+            )
+        return self
+
+
 class Mcid(Strict):
     """Minimal clinically important differences: a change this big or bigger is marked as
     meaningful in "what changed". Defaults from the literature; a clinic may set its own."""
@@ -624,6 +669,7 @@ class Config(Strict):
     site: SiteConfig = SiteConfig()
     pdf: PdfConfig = PdfConfig()
     mcid: Mcid = Mcid()
+    budget: Budget = Budget()
 
 
 # --- validated, assembled project -------------------------------------------

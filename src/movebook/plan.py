@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from movebook.model import (
     Assessment,
+    Budget,
     Criterion,
     Dose,
     Exercise,
@@ -28,6 +29,7 @@ from movebook.model import (
 SECONDS_PER_REP = 4  # a rep with no tempo given: about four unhurried seconds
 SECONDS_PER_BREATH = 8  # a slow breath in and out, at the least
 SECONDS_BETWEEN_EXERCISES = 20
+PRACTICE = "practice"  # the session of activities practised within the day: not timed in it
 SETTLE_BLOCK = "regulation"  # its drills calm the system: one may serve no finding or goal
 CAPACITY_BLOCKS = ("stability", "strength")  # what phases 2-3 build: never cut to nothing
 SETTLE_SECONDS = 180  # the main session's settling drill takes about this long, at most
@@ -35,22 +37,6 @@ SHORTEST_MINUTES = 3  # a timed drill (a walk, standing practice) is never cut s
 RITUAL_SLACK = 1.3  # a ritual's exercises may run this much over its minutes
 RITUAL_FILL = 0.7  # and are added to until they take this share of them
 MAIN_DAYS = (3, 4, 5)  # a week's main sessions before phase 4: strength needs rest days
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How much a day may hold (DOMAIN.md 3-4)."""
-
-    main_min: int = 4  # exercises in the main session
-    main_max: int = 6
-    distinct_max: int = 8  # different exercises in a day, rituals included
-    day_minutes: int = 20  # of work on a day without the main session, at most
-    day_minimum: int = 10  # and at least, where the rituals can hold it
-    main_day_minutes: int = 25  # on a day with it, at most
-    main_minutes: int = 15  # the main session itself, at most
-    maintenance_minutes: tuple[int, int] = (10, 15)  # phase 4: one routine, several days a week
-    resets_max: int = 4  # mid-day resets a day
-    reset_interval: tuple[int, int] = (30, 120)  # minutes between resets
 
 
 BUDGET = Budget()
@@ -75,19 +61,22 @@ class PlannedDose:
     rep_s: int = SECONDS_PER_REP  # how long one rep takes, without its hold
     only_side: str | None = None  # a directional drill: this side only, never "each side"
     extra_side: str | None = None  # both sides, with a set more on this one
+    extra_hand: str | None = None  # a load carried in one hand: the extra set in this hand
 
     @property
     def seconds(self) -> int:
-        """Estimated time for all sets, both sides, rests between sets."""
+        """Estimated time for all sets, both sides, rests between sets (a set is done on one
+        side, then the other)."""
         if self.minutes is not None:
             work = self.minutes * 60
         else:
             work = (self.reps or 1) * (self.rep_s + (self.hold_s or 0))
-        one_side = self.sets * work + (self.sets - 1) * self.rest_s
+        rests = (self.sets - 1) * self.rest_s
         if not self.per_side:
-            return one_side
+            return self.sets * work + rests
+        # one side rests while the other works: a rest comes between rounds of both sides
         extra = work + self.rest_s if self.extra_side else 0
-        return 2 * one_side + extra
+        return 2 * self.sets * work + rests + extra
 
 
 @dataclass(frozen=True)
@@ -288,6 +277,7 @@ def plan_dose(exercise: Exercise, patient: Patient) -> PlannedDose:
         rep_s=base.rep_s or _rep_seconds(exercise, base.tempo),
         only_side=side if marked else None,
         extra_side=side if exercise.meta.unilateral and not marked else None,
+        extra_hand=_hand(exercise, side) if exercise.meta.unilateral and not marked else None,
     )
     findings = patient.findings
     notes: list[str] = []
@@ -306,15 +296,32 @@ def plan_dose(exercise: Exercise, patient: Patient) -> PlannedDose:
             given["per_week"] = None
         if given.get("per_week") is not None and "per_day" not in given:
             given["per_day"] = None
-        dose = replace(dose, **given, extra_side=None)  # the clinician's amount, as written
+        # the clinician's amount, as written
+        dose = replace(dose, **given, extra_side=None, extra_hand=None)
         if "tempo" in given:
             dose = replace(dose, rep_s=_rep_seconds(exercise, dose.tempo))
         notes.append("clinician")
     return replace(dose, adjustments=tuple(notes))
 
 
+def _hand(exercise: Exercise, side: str | None) -> str | None:
+    """The hand that carries the extra set's load: for a weak side, a load held in the other
+    hand makes that side work harder."""
+    hand = exercise.meta.load_hand
+    if side not in ("left", "right") or hand is None:
+        return None
+    if hand == "same":
+        return side
+    return "right" if side == "left" else "left"
+
+
+ROUND_SECONDS = 60  # a rep this long is a round of moves: a micro-session does one
+
+
 def _micro(dose: PlannedDose) -> PlannedDose:
-    """The same exercise in a micro-session: one set."""
+    """The same exercise in a micro-session: one set; of a drill done in rounds, one round."""
+    if dose.rep_s >= ROUND_SECONDS and dose.reps:
+        return replace(dose, sets=1, reps=1)
     return replace(dose, sets=1)
 
 
@@ -531,11 +538,18 @@ def _plan(
     choosing = _Choosing(patient, library, eligible, kept, avoid, budget)
     cover = _Cover.of(patient)
     dropped: list[tuple[str, str]] = []
-    main = _main_session(choosing, cover)
+    practice = _practice(choosing, cover)
+    daily = _ritual_goals(choosing, cover)
+    main = _main_session(choosing, cover, {e.id for e in daily})
+    if patient.phase >= 4:  # no rituals in phase 4: the desk break is part of the working day
+        practice += [_planned(e, patient) for e in daily]
+        daily = []
     if patient.phase >= 4:
         sessions = _maintenance(main, choosing, dropped)
     else:
-        sessions = _day(main, choosing, cover, dropped)
+        sessions = _day(main, choosing, cover, dropped, practice, daily)
+    if practice:
+        sessions.append(Session(PRACTICE, tuple(practice)))
     chosen = [p.exercise for p in sessions[0].exercises]
     chosen += [p.exercise for s in sessions[1:] for p in s.exercises if p.exercise not in chosen]
     final_cover = _Cover.of(patient)
@@ -557,7 +571,11 @@ def _plan(
         ),
         weekly_rhythm=_weekly_rhythm(sessions),
         precautions=precautions,
-        dropped=tuple(dropped),
+        dropped=tuple(
+            (name, why)
+            for name, why in dict(reversed(dropped)).items()
+            if name not in {e.id for e in chosen}
+        ),
         activities=tuple(t for t in patient.tasks if t in sport) if patient.phase >= 4 else (),
     )
 
@@ -609,15 +627,81 @@ def _worse(before: Assessment, now: Assessment) -> bool:
     return pain or odi
 
 
+# --- practice within the day ------------------------------------------------
+
+
+def _practice(choosing: _Choosing, cover: _Cover) -> list[PlannedExercise]:
+    """Activities practised within the day (a walk, standing at the stove, a journey's seat
+    routine), dosed as the library says: one for each goal it is made for (its first task),
+    or for another goal that no session drill could rehearse."""
+    patient, library = choosing.patient, choosing.library
+    sport = _sports(library)
+    activities = [e for e in choosing.eligible if e.meta.activity]
+    drills = [e for e in choosing.eligible if not e.meta.activity]
+    by_id = {e.id: e for e in activities}
+    picked = [by_id[i] for i in patient.assessment.overrides.include if i in by_id]
+    for exercise in picked:
+        cover.add(exercise)
+    for task in patient.tasks:
+        if (task in sport and patient.phase != 3) or cover.tasks.get(task, 0):
+            continue
+        made_for = [e for e in activities if e.meta.tasks[:1] == [task]]
+        if not made_for and not any(task in e.meta.tasks for e in drills):
+            made_for = [e for e in activities if task in e.meta.tasks]
+        choice = _best(made_for, choosing, cover)
+        if choice is not None and choice not in picked:
+            picked.append(choice)
+            cover.add(choice)
+    pinned = set(patient.assessment.overrides.include)
+    return [_planned(e, patient, pinned=e.id in pinned) for e in picked]
+
+
+def _daily_context(exercise: Exercise, phase: int) -> bool:
+    """A goal's drill practised every day where the task happens (a desk break, a sit to
+    stand): it belongs to a ritual, not to the main session."""
+    meta = exercise.meta
+    return (
+        bool(meta.tasks and meta.rituals)
+        and not meta.activity
+        and meta.block == "integration"
+        and phase_dose(exercise, phase).per_day is not None
+    )
+
+
+def _ritual_goals(choosing: _Choosing, cover: _Cover) -> list[Exercise]:
+    """A goal practised where it happens, every day: a desk break in the mid-day reset, not
+    in the main session (in phase 4, which has no rituals, within the working day)."""
+    patient = choosing.patient
+    sport = _sports(choosing.library)
+    picked: list[Exercise] = []
+    for task in patient.tasks:
+        if task in sport or cover.tasks.get(task, 0):
+            continue
+        daily = [
+            e
+            for e in choosing.eligible
+            if task in e.meta.tasks
+            and e.id not in choosing.avoid
+            and _daily_context(e, patient.phase)
+        ]
+        choice = _best(daily, choosing, cover)
+        if choice is not None and choice not in picked:
+            picked.append(choice)
+            cover.add(choice)
+    return picked
+
+
 # --- the main session --------------------------------------------------------
 
 
-def _main_session(choosing: _Choosing, cover: _Cover) -> list[PlannedExercise]:
+def _main_session(
+    choosing: _Choosing, cover: _Cover, elsewhere: Collection[str] | None = None
+) -> list[PlannedExercise]:
     """Four to six exercises that matter, one per block where a block has one for this patient,
     in block order: each serves a finding, a goal or the patient's direction, but for one
     settling drill; no two of one movement pattern."""
     patient, library, budget = choosing.patient, choosing.library, choosing.budget
-    by_id = {e.id: e for e in choosing.eligible}
+    by_id = {e.id: e for e in choosing.eligible if not e.meta.activity}
     pinned = [by_id[i] for i in patient.assessment.overrides.include if i in by_id]
     picked: list[Exercise] = list(pinned)
     for exercise in pinned:
@@ -626,16 +710,23 @@ def _main_session(choosing: _Choosing, cover: _Cover) -> list[PlannedExercise]:
     pool = [
         e
         for e in choosing.eligible
-        if e.id not in choosing.avoid and not (e.meta.position == "lying_in_bed" and e.meta.rituals)
+        if e.id not in choosing.avoid
+        and e.id not in (elsewhere or ())
+        and not e.meta.activity
+        and not (elsewhere is not None and _daily_context(e, patient.phase) and patient.phase < 4)
+        and not (e.meta.position == "lying_in_bed" and e.meta.rituals)
     ]
 
     def free(exercise: Exercise) -> bool:
-        """Not picked, and no other of its pattern in its block (two hinges, two squats); a
-        drill that rehearses a task may share a ladder with a strength exercise."""
-        return exercise not in picked and not any(
-            choosing.pattern(e) == choosing.pattern(exercise)
-            and (e.meta.block == exercise.meta.block or e.meta.pattern is not None)
-            for e in picked
+        """Not picked, and no other of its pattern (two hinges; a squat and a sit-to-stand;
+        a carry and a lift-and-carry) in the session."""
+        settled = exercise.meta.block == SETTLE_BLOCK and any(
+            e.meta.block == SETTLE_BLOCK for e in picked
+        )  # one settling drill is enough
+        return (
+            exercise not in picked
+            and not settled
+            and not any(choosing.pattern(e) == choosing.pattern(exercise) for e in picked)
         )
 
     def useful(exercise: Exercise) -> bool:
@@ -650,6 +741,9 @@ def _main_session(choosing: _Choosing, cover: _Cover) -> list[PlannedExercise]:
             # a few calm minutes to start, not a walk that takes the session's time
             short = [e for e in here if plan_dose(e, patient).seconds <= SETTLE_SECONDS]
             candidates = [e for e in candidates if e in short] or short or candidates or here
+            # one the main session's days dose well; a daily drill waits for a ritual
+            weekly = [e for e in candidates if weekly_dose(e, patient.phase) <= 2 * MAIN_DAYS[0]]
+            candidates = weekly or candidates
         choice = _best(candidates, choosing, cover)
         if choice is not None:
             picked.append(choice)
@@ -669,6 +763,22 @@ def _main_session(choosing: _Choosing, cover: _Cover) -> list[PlannedExercise]:
         if choice is not None:
             picked.append(choice)
             cover.add(choice)
+    # Phases 2-3 build capacity: a stability and a strength exercise for a current finding.
+    if 2 <= patient.phase <= 3:
+        for block_id in CAPACITY_BLOCKS:
+            if len(picked) >= budget.main_max or any(e.meta.block == block_id for e in picked):
+                continue
+            serving = [
+                e
+                for e in pool
+                if e.meta.block == block_id
+                and free(e)
+                and set(e.meta.targets) & set(patient.findings)
+            ]
+            choice = _best(serving, choosing, cover)
+            if choice is not None:
+                picked.append(choice)
+                cover.add(choice)
     # Then one exercise from each block still empty, the most useful first, while there is room.
     while len(picked) < budget.main_max:
         filled = {e.meta.block for e in picked}
@@ -706,9 +816,10 @@ def _adds_something(exercise: Exercise, cover: _Cover) -> bool:
 def _value(
     planned: PlannedExercise, choosing: _Choosing, others: Sequence[PlannedExercise] = ()
 ) -> tuple[int, ...]:
-    """How much an exercise is worth keeping when the day is too long: the clinician's pins,
-    the only drill for a goal or a finding, the settling drill (it calms the rest), then how
-    much it serves."""
+    """How much an exercise is worth keeping when the day is too long: the clinician's pins;
+    then what is protected (the only drill for a daily-life goal; in phases 2-3 the only
+    stability or strength exercise that serves a finding); the settling drill (it calms the
+    rest); the only drill for a finding; then how much it serves."""
     settle = planned.exercise.meta.block == SETTLE_BLOCK
     rest = [p for p in others if p.id != planned.id]
     sport = _sports(choosing.library)
@@ -717,14 +828,17 @@ def _value(
         t not in waits and not any(t in p.rehearses for p in rest) for t in planned.rehearses
     )
     only_finding = any(not any(f in p.addresses for p in rest) for f in planned.addresses)
-    # Capacity is built in phases 2 and 3: the only stability or strength exercise stays.
     block = planned.exercise.meta.block
     capacity = block in CAPACITY_BLOCKS and 2 <= choosing.patient.phase <= 3
-    if capacity and not any(p.exercise.meta.block == block for p in rest):
-        only_finding = True
+    only_capacity = (
+        capacity
+        and bool(planned.addresses)
+        and not any(p.exercise.meta.block == block and p.addresses for p in rest)
+    )
     serves = len(planned.addresses) + len(planned.rehearses)
     favoured = _favoured(planned.exercise, choosing.patient, choosing.library)
-    return (int(planned.pinned), int(only_goal) + int(only_finding), int(settle), serves + favoured)
+    protected = only_goal or only_capacity
+    return (int(planned.pinned), int(protected), int(settle), int(only_finding), serves + favoured)
 
 
 # --- the day: main session and rituals ---------------------------------------
@@ -746,10 +860,19 @@ def _day(
     choosing: _Choosing,
     cover: _Cover,
     dropped: list[tuple[str, str]],
+    practice: Sequence[PlannedExercise] = (),
+    daily: Sequence[Exercise] = (),
 ) -> list[Session]:
     """Phases 1-3: the main session on some days, the rituals every day, within the budget."""
     budget = choosing.budget
-    rituals = _rituals(main, choosing, cover)
+
+    def compose(fill: float) -> list[tuple[Ritual, list[PlannedExercise]]]:
+        fed = _Cover(dict(cover.findings), dict(cover.tasks))
+        return _rituals(main, choosing, fed, practice, daily, fill)
+
+    rituals = compose(RITUAL_FILL)
+    if _ritual_minutes(rituals) < budget.day_minimum:  # a short day: rituals up to their minutes
+        rituals = compose(1.0)
     while True:
         sessions = _best_rhythm(main, rituals, choosing)
         main_day = sum(s.minutes * (s.per_day or 1) for s in sessions)
@@ -757,8 +880,10 @@ def _day(
         if other_day < budget.day_minimum and main_day < budget.main_day_minutes:
             fuller = _fuller(rituals, choosing)
             if fuller is not None:  # a day without the main session is too short: more sets
-                rituals = fuller
-                continue
+                longer = _best_rhythm(main, fuller, choosing)
+                if sum(s.minutes * (s.per_day or 1) for s in longer) <= budget.main_day_minutes:
+                    rituals = fuller
+                    continue
         long_main = sessions[0].minutes > budget.main_minutes
         over = main_day > budget.main_day_minutes or other_day > budget.day_minutes
         if not over and not long_main:
@@ -806,17 +931,27 @@ def _trim(
     main_first: bool,
     only_main: bool,
 ) -> tuple[list[PlannedExercise], list[tuple[Ritual, list[PlannedExercise]]]] | None:
-    """One step towards the budget: fewer sets in the main session, then its least useful
-    exercise (down to the fewest a main session holds, never the only one for a goal or a
-    finding), a shorter timed drill, then (if the whole day is too long) the least useful
-    ritual member. None: nothing is left to take away."""
+    """One step towards the budget, the least loss first: fewer sets in the main session;
+    if the whole day is too long, an exercise a ritual repeats from another ritual, then a
+    ritual's least useful extra; then the main session's least useful exercise (never the
+    clinician's, the only drill for a daily-life goal, or in phases 2-3 the only stability
+    or strength exercise); then a shorter timed drill. None: nothing is left to take away."""
     heavy = [p for p in main if p.dose.sets > 2 and not p.pinned]
     if heavy:
         least = min(heavy, key=lambda p: (_value(p, choosing), p.id))
         fewer = replace(least, dose=replace(least.dose, sets=2))
         return [fewer if p is least else p for p in main], rituals
+    extra = [p for p in main if p.dose.extra_side and not p.pinned]
+    if extra:  # both sides the same: the set more on the weaker side goes first
+        most = max(extra, key=lambda p: (p.dose.seconds, p.id))
+        even = replace(most, dose=replace(most.dose, extra_side=None, extra_hand=None))
+        return [even if p is most else p for p in main], rituals
     everyone = [*main, *(p for _, members in rituals for p in members)]
-    # The only drill for a goal or a finding is never taken away for time: the day runs long.
+    in_main = {p.id for p in main}
+    if not only_main:
+        thinner = _thinner_rituals(rituals, choosing, everyone, in_main, dropped)
+        if thinner is not None:
+            return main, thinner
     removable = [p for p in main if not p.pinned and not _value(p, choosing, everyone)[1]]
     if len(main) > choosing.budget.main_min and removable:
         least = min(removable, key=lambda p: (_value(p, choosing, everyone), p.id))
@@ -828,31 +963,67 @@ def _trim(
         for p in main
         if (p.dose.minutes or 0) > SHORTEST_MINUTES and not p.pinned and not p.rehearses
     ]
-    if timed:  # shortened, before the rituals lose anything
+    if timed:
         most = max(timed, key=lambda p: (p.dose.minutes or 0, p.id))
         shorter = _shorter(most)
         return [shorter if p is most else p for p in main], rituals
-    if only_main:
-        return None
-    in_main = {p.id for p in main}
-    members = [
+    return None
+
+
+def _thinner_rituals(
+    rituals: list[tuple[Ritual, list[PlannedExercise]]],
+    choosing: _Choosing,
+    everyone: Sequence[PlannedExercise],
+    in_main: set[str],
+    dropped: list[tuple[str, str]],
+) -> list[tuple[Ritual, list[PlannedExercise]]] | None:
+    """One ritual member fewer: first one another ritual repeats, then the least useful
+    extra; never the move out of bed, a pin, or what leaves the rituals too short a day."""
+    seen: dict[str, int] = {}
+    for _, exercises in rituals:
+        for planned in exercises:
+            seen[planned.id] = seen.get(planned.id, 0) + 1
+    candidates = [
         (index, planned)
-        for index, (_, exercises) in enumerate(rituals)
+        for index, (ritual, exercises) in enumerate(rituals)
         for planned in exercises
-        if not planned.pinned and not _needed_in_ritual(planned, rituals[index][0], choosing)
+        if not planned.pinned
+        and not _needed_in_ritual(planned, ritual, choosing)
+        and not (planned.rehearses and _value(planned, choosing, everyone)[1])
     ]
-    if members:
-        index, least = min(
-            members, key=lambda m: (m[1].id in in_main, _value(m[1], choosing, everyone))
+    if not candidates:
+        return None
+
+    def loss(member: tuple[int, PlannedExercise]) -> tuple[object, ...]:
+        index, planned = member
+        repeated = seen[planned.id] > 1 and not planned.exercise.meta.marked_side_only
+        left = sum(
+            _weekly(ritual)
+            for number, (ritual, exercises) in enumerate(rituals)
+            if number != index and any(p.id == planned.id for p in exercises)
+        ) + (MAIN_DAYS[-1] if planned.id in in_main else 0)
+        too_rare = left < 0.5 * weekly_dose(planned.exercise, choosing.patient.phase)
+        # a repeat goes from the last ritual that has it; a ritual's own goal drill stays
+        return (
+            too_rare,
+            not repeated,
+            planned.id in in_main,
+            bool(planned.rehearses),
+            _value(planned, choosing, everyone),
+            -index if repeated else index,
+            planned.id,
         )
+
+    for index, least in sorted(candidates, key=loss):
         ritual, exercises = rituals[index]
         thinner = list(rituals)
         thinner[index] = (ritual, [p for p in exercises if p is not least])
         if _ritual_minutes(thinner) < choosing.budget.day_minimum:
-            return None  # the days without the main session would be too short: keep them
-        if least.id not in in_main:
+            continue  # the days without the main session would be too short: keep it
+        still = any(p.id == least.id for _, rest in thinner for p in rest)
+        if least.id not in in_main and not still:
             dropped.append((least.id, f"left out of the {ritual.id} ritual to keep the day short"))
-        return main, thinner
+        return thinner
     return None
 
 
@@ -931,7 +1102,12 @@ class _Composing:
 
 
 def _rituals(
-    main: list[PlannedExercise], choosing: _Choosing, cover: _Cover
+    main: list[PlannedExercise],
+    choosing: _Choosing,
+    cover: _Cover,
+    practice: Sequence[PlannedExercise] = (),
+    daily: Sequence[Exercise] = (),
+    fill: float = RITUAL_FILL,
 ) -> list[tuple[Ritual, list[PlannedExercise]]]:
     """Each ritual reuses the portfolio, in a micro-dose, adding first what its purpose needs
     (the move out of bed in the morning, an unloading or breathing drill in the evening), then
@@ -941,7 +1117,7 @@ def _rituals(
     # Getting down to the floor hurts early on: one floor bout a day, main session included.
     painful = "painful_transitions" in patient.findings and patient.phase == 1
     day = _Day(
-        distinct=set(portfolio),
+        distinct=set(portfolio) | {p.id for p in practice},
         floor_bouts=int(any(_level(p.exercise, library) == _FLOOR_LEVEL for p in main)),
         floor_limit=1 if painful else len(library.rituals) + 1,
     )
@@ -963,13 +1139,18 @@ def _rituals(
             and planned.exercise.meta.position in ritual.positions
         ]
 
-    def room(exercise: Exercise) -> bool:
-        """Would one more daily ritual keep the exercise within twice its weekly dose?"""
+    def room(exercise: Exercise, ritual: Ritual) -> bool:
+        """Would one more ritual keep the exercise within twice its weekly dose?"""
         target = weekly_dose(exercise, patient.phase)
-        so_far = 7 * sum(1 for c in composing for e in c.picked if e.id == exercise.id)
+        so_far = sum(_weekly(c.ritual) for c in composing for e in c.picked if e.id == exercise.id)
         so_far += MAIN_DAYS[0] if exercise.id in portfolio else 0
-        return so_far + 7 <= 2 * target
+        return so_far + _weekly(ritual) <= 2 * target
 
+    for exercise in daily:  # a goal's daily drill, in the first ritual it is made for
+        for ritual, being in zip(library.rituals, composing, strict=True):
+            if ritual.id in exercise.meta.rituals and exercise not in being.picked:
+                being.add(exercise)
+                break
     for ritual, being in zip(library.rituals, composing, strict=True):
         if ritual.id == "morning":  # the first move of the day is getting out of bed
             for exercise in tagged[ritual.id]:
@@ -980,28 +1161,34 @@ def _rituals(
                 e for e in tagged[ritual.id] if e.meta.block == SETTLE_BLOCK and being.fits(e)
             ]
             relevant = [e for e in settling if _relevant(e, patient, library)]
-            choice = _best(relevant or settling, choosing, cover)
+            reused = [e for e in settling if e.id in portfolio]  # the main session's, daily
+            choice = _best(reused or relevant or settling, choosing, cover)
             if choice is not None:
                 being.add(choice)
     for ritual, being in zip(library.rituals, composing, strict=True):
-        reused = sorted((e for e in tagged[ritual.id] if e.id in portfolio), key=lambda e: e.id)
+        # first the daily drills, which the main session's days alone would do too rarely
+        reused = sorted(
+            (e for e in tagged[ritual.id] if e.id in portfolio),
+            key=lambda e: (weekly_dose(e, patient.phase) <= 2 * MAIN_DAYS[-1], e.id),
+        )
         for exercise in reused:
-            if room(exercise) and being.fits(exercise):
+            if room(exercise, ritual) and being.fits(exercise):
                 being.add(exercise)
     # A daily drill of the main session goes into a ritual as well, or it is done too rarely.
-    daily = [p.exercise for p in main] + [e for c in composing for e in c.picked]
-    for exercise in {e.id: e for e in daily}.values():
+    daily_drills = [p.exercise for p in main] + [e for c in composing for e in c.picked]
+    daily_drills.sort(key=lambda e: e.meta.block != SETTLE_BLOCK)  # its breathing slot first
+    for exercise in {e.id: e for e in daily_drills}.values():
         for ritual, being in zip(library.rituals, composing, strict=True):
             takes = exercise in tagged[ritual.id] or exercise.meta.block in ritual.reuses
             under = _under(exercise, composing, portfolio, patient)
             if takes and under and being.fits(exercise):
                 being.add(exercise)
     for ritual, being in zip(library.rituals, composing, strict=True):
-        while being.seconds < ritual.minutes * 60 * RITUAL_FILL:
+        while being.seconds < ritual.minutes * 60 * fill:
             relevant = [
                 e
                 for e in tagged[ritual.id]
-                if being.fits(e) and _relevant(e, patient, library) and room(e)
+                if being.fits(e) and _relevant(e, patient, library) and room(e, ritual)
             ]
             choice = _best(relevant, choosing, cover)
             if choice is None:
@@ -1022,6 +1209,11 @@ def _rituals(
     return done
 
 
+def _weekly(ritual: Ritual) -> int:
+    """How often a week a ritual is done, at the least: the mid-day reset twice a day."""
+    return 14 if ritual.id == "midday" else 7
+
+
 def _under(
     exercise: Exercise,
     composing: Sequence[_Composing],
@@ -1030,7 +1222,7 @@ def _under(
 ) -> bool:
     """Done less than half as often as the library doses it, with the main session on as many
     days as it can be."""
-    per_week = 7 * sum(1 for c in composing for e in c.picked if e.id == exercise.id)
+    per_week = sum(_weekly(c.ritual) for c in composing for e in c.picked if e.id == exercise.id)
     per_week += MAIN_DAYS[-1] if exercise.id in portfolio else 0
     return per_week < 0.5 * weekly_dose(exercise, patient.phase)
 
@@ -1063,10 +1255,9 @@ def _best_rhythm(
                 and not _within(exposures[planned.id], planned.exercise, choosing)
             )
             total = sum(s.minutes * s.per_week_total for s in sessions)
-            rituals_only = sum(s.minutes * (s.per_day or 1) for s in sessions[1:])
-            short = rituals_only < choosing.budget.day_minimum
             over = week_minutes is not None and total > week_minutes
-            rank = (over, total if over else 0, off, short * (7 - days), total, days, resets)
+            # a short day is not filled with more main sessions: strength needs rest days
+            rank = (over, total if over else 0, off, total, days, resets)
             options.append((rank, sessions))
     return min(options, key=lambda option: option[0])[1]
 
@@ -1104,13 +1295,11 @@ def _sessions(
     return sessions
 
 
-def _reset_rhythm(patient: Patient, resets: int, budget: Budget) -> tuple[int, int]:
-    """Reset a little before sitting would start to hurt, but not more often than every half
-    hour, nor so rarely that the resets do not fit a working day."""
-    low, high = budget.reset_interval
-    sitting = patient.assessment.tolerances.sitting_min
-    interval = 60 if sitting is None else int(sitting * 0.8) // 5 * 5
-    return max(low, min(high, interval)), resets
+def _reset_rhythm(patient: Patient, resets: int, budget: Budget) -> tuple[int | None, int]:
+    """How many resets a day, and an interval only where the clinician set one: a count and
+    an interval together contradict each other ("twice a day, every 45 minutes")."""
+    del patient, budget
+    return None, resets
 
 
 def _maintenance(
@@ -1146,30 +1335,47 @@ def _maintenance(
             break
         routine.append(_planned(choice, choosing.patient))
         routine.sort(key=lambda p: (choosing.order[p.exercise.meta.block], p.id))
-    high = budget.maintenance_minutes[1]
+    high = budget.maintenance_max
+    while (
+        len(routine) < budget.main_max
+        and _session("main", routine).minutes < budget.maintenance_min
+    ):
+        taken = {choosing.pattern(p.exercise) for p in routine}
+        extra = [
+            e
+            for e in choosing.eligible
+            if choosing.pattern(e) not in taken
+            and not e.meta.activity
+            and not (e.meta.tasks and set(e.meta.tasks) <= sport)
+            and e.meta.position != "lying_in_bed"
+            and _relevant(e, choosing.patient, library)
+        ]
+        cover = _Cover.of(choosing.patient)
+        for planned in routine:
+            cover.add(planned.exercise)
+        choice = _best(extra, choosing, cover)
+        if choice is None:
+            break
+        routine.append(_planned(choice, choosing.patient))
+        routine.sort(key=lambda p: (choosing.order[p.exercise.meta.block], p.id))
     while True:
         sessions = _best_rhythm(routine, (), choosing, high * MAIN_DAYS[-1])
-        minutes = sessions[0].minutes
-        if minutes <= high:
+        if sessions[0].minutes <= high:
             break
-        heavy = [p for p in routine if p.dose.sets > 2 and not p.pinned]
-        if heavy:
-            least = min(heavy, key=lambda p: (_value(p, choosing), p.id))
-            fewer = replace(least, dose=replace(least.dose, sets=2))
-            routine = [fewer if p is least else p for p in routine]
+        trimmed = _trim(routine, [], choosing, dropped, main_first=True, only_main=True)
+        if trimmed is not None:
+            routine = trimmed[0]
             continue
-        long = [p for p in routine if (p.dose.minutes or 0) > SHORTEST_MINUTES and not p.pinned]
-        if long:  # a walk or a standing drill shortened to fit the routine
-            most = max(long, key=lambda p: (p.dose.minutes or 0, p.id))
-            shorter = _shorter(most)
-            routine = [shorter if p is most else p for p in routine]
-            continue
-        removable = [p for p in routine if not p.pinned]
-        if len(routine) <= budget.main_min or not removable:
+        # Strength is kept with a third of the work that built it: one set of each.
+        heavy = [p for p in routine if p.dose.sets > 1 and not p.pinned]
+        if not heavy:
             break
-        least = min(removable, key=lambda p: (_value(p, choosing, routine), p.id))
-        dropped.append((least.id, "left out to keep the maintenance routine short"))
-        routine = [p for p in routine if p is not least]
+        least = min(heavy, key=lambda p: (_value(p, choosing, routine), p.id))
+        fewer = replace(least, dose=replace(least.dose, sets=1))
+        routine = [fewer if p is least else p for p in routine]
+    for index, (name, why) in enumerate(dropped):
+        if why.startswith("left out of the main session"):
+            dropped[index] = (name, "left out to keep the maintenance routine short")
     return sessions
 
 

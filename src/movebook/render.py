@@ -492,7 +492,7 @@ def render_booklet(
         profile.model_copy(update={"assessments": profile.assessments[: i + 1]})
         for i in range(len(profile.assessments))
     ]
-    plans = build_plans(profile, library, equipment)  # each continues the one before
+    plans = build_plans(profile, library, equipment, config.budget)  # each continues the last
     points = tuple(
         Point(a.date, a.measures.nprs, a.measures.odi, psfs_mean(a)) for a in profile.assessments
     )

@@ -31,6 +31,8 @@ def dose_text(dose: PlannedDose) -> str:
         parts.append(f"tempo {dose.tempo}")
     if dose.only_side:
         parts.append(f"{dose.only_side} side only")
+    elif dose.per_side and dose.extra_hand:
+        parts.append(f"each side, one set more with the load in the {dose.extra_hand} hand")
     elif dose.per_side and dose.extra_side:
         parts.append(f"each side, one set more on the {dose.extra_side}")
     elif dose.per_side:
@@ -57,6 +59,7 @@ def _dose_json(dose: PlannedDose) -> dict[str, Any]:
         "per_side": dose.per_side,
         "only_side": dose.only_side,
         "extra_side": dose.extra_side,
+        "extra_hand": dose.extra_hand,
         "start": ENGLISH.start(dose),
         "adjustments": list(dose.adjustments),
         "seconds": dose.seconds,
@@ -162,11 +165,13 @@ def plan_text(plan: Plan, library: Library, readiness: Readiness | None = None) 
         lines.append(f"Own activity: {', '.join(plan.activities)}")
     for session in plan.sessions:
         how_often = (
-            f"{session.per_week}x a week"
+            f"every {session.every_min} min"
+            if session.every_min
+            else f"{session.per_week}x a week"
             if session.per_week
             else f"{session.per_day}x a day"
             if session.per_day
-            else "daily"
+            else "each as often as it says"
         )
         lines.append("")
         lines.append(

@@ -91,21 +91,26 @@ class Words:
             return session.ritual.name
         if session.id == "main":
             return _("Your main session")
-        return _("Practise for your goals")
+        return _("In your day")
 
     def session_when(self, session: Session) -> str:
         _ = self.gettext
-        if session.every_min is not None:
-            return self.ngettext(
-                "Every %(num)d minute when you sit",
-                "Every %(num)d minutes when you sit",
-                session.every_min,
-            ) % {"num": session.every_min}
         if session.ritual is not None:
             return session.ritual.when
         if session.id == "main":
             return _("At a time of day when you feel least stiff")
-        return _("On the days between main sessions")
+        return _("As part of what you do anyway: a walk, your work, a journey")
+
+    def session_often(self, session: Session) -> str:
+        """How often a session is done: a count or an interval, never both."""
+        _ = self.gettext
+        if session.every_min is not None:
+            return self.ngettext(
+                "every %(num)d minute", "every %(num)d minutes", session.every_min
+            ) % {"num": session.every_min}
+        if session.ritual is None and session.id != "main":
+            return _("each as often as it says")
+        return self.how_often(session.per_day, session.per_week)
 
     def how_often(self, per_day: int | None, per_week: int | None) -> str:
         _ = self.gettext
