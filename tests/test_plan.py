@@ -3,6 +3,7 @@ generated profiles."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from pathlib import Path
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 import movebook.plan as plan_module
 from conftest import GOOD_PROFILE, REPO, problems, write
+from movebook.audit import plan_metrics
 from movebook.cli import main
 from movebook.model import Profile
 from movebook.plan import Plan, build_plan, patient_of, plan_dose, why_not
@@ -314,3 +316,50 @@ def test_unknown_profile_id_in_plan_command() -> None:
     assert result.exit_code == 1
     assert "no profile 'maria-lopes'" in result.output
     assert "(did you mean 'maria-lopez'?)" in result.output
+
+
+def test_a_clinic_budget_in_movebook_yaml_shapes_the_plan(project: Path) -> None:
+    """A clinic that wants shorter main sessions says so once, in movebook.yaml."""
+    config = (project / "movebook.yaml").read_text()
+    write(project, "movebook.yaml", config + "budget:\n  main_min: 2\n  main_max: 3\n")
+    loaded = load_project(project)
+    assert (loaded.config.budget.main_min, loaded.config.budget.main_max) == (2, 3)
+    profile = PROJECT.profiles["amara-okonkwo"]
+    default = build_plan(profile, loaded.library, DEFAULTS)
+    shorter = build_plan(profile, loaded.library, DEFAULTS, loaded.config.budget)
+    assert len(default.sessions[0].exercises) > 3
+    assert 2 <= len(shorter.sessions[0].exercises) <= 3
+
+
+def test_a_budget_that_contradicts_itself_is_a_one_line_error(project: Path) -> None:
+    config = (project / "movebook.yaml").read_text()
+    write(project, "movebook.yaml", config + "budget:\n  main_min: 7\n  main_max: 5\n")
+    line = config.count("\n") + 1
+    assert problems(project) == [
+        f"movebook.yaml:{line}: budget: expected main_min at most main_max, got 7 and 5"
+    ]
+
+
+SAMPLES = [p for p in PROJECT.profiles.values() if not p.red_flags]
+
+
+@pytest.mark.parametrize("profile", SAMPLES, ids=lambda p: p.id)
+def test_every_sample_plan_keeps_the_budget_a_clinician_signs(profile: Profile) -> None:
+    """Issue 13's "done when", on the bundled patients: at most 8 exercises a day; 10-25
+    minutes a day in phases 1-3 (a day without the main session may dip to 8 where nothing
+    more serves the patient); phase 4 at most 75 minutes a week; a side-only drill never on
+    both sides; every daily-life goal rehearsed; each later phase moves something on."""
+    plan = plan_for(profile)
+    load = plan_metrics(plan)
+    assert load.max_distinct_per_day <= 8
+    if plan.phase < 4:
+        assert load.min_minutes_per_day >= 8
+        assert load.max_minutes_per_day <= 25
+    else:
+        assert load.minutes_per_week <= 75
+    assert load.each_side_marked == ()
+    sport = {name for name, task in VOCABULARY.tasks.items() if task.sport}
+    assert [task for task, _ in plan.unaddressed_goals if task not in sport] == []
+    shown = [step for step in plan.phases if step.number >= plan.phase]
+    for before, after in itertools.pairwise(shown):
+        assert set(after.exercises) != set(before.exercises), (before.number, after.number)

@@ -1014,16 +1014,20 @@ def _thinner_rituals(
             planned.id,
         )
 
-    for index, least in sorted(candidates, key=loss):
-        ritual, exercises = rituals[index]
-        thinner = list(rituals)
-        thinner[index] = (ritual, [p for p in exercises if p is not least])
-        if _ritual_minutes(thinner) < choosing.budget.day_minimum:
-            continue  # the days without the main session would be too short: keep it
-        still = any(p.id == least.id for _, rest in thinner for p in rest)
-        if least.id not in in_main and not still:
-            dropped.append((least.id, f"left out of the {ritual.id} ritual to keep the day short"))
-        return thinner
+    # The days without the main session keep their minimum where they can; a main-session
+    # day over its minutes matters more than one of those a minute or two short.
+    for floor in (choosing.budget.day_minimum, choosing.budget.day_minimum * 0.8):
+        for index, least in sorted(candidates, key=loss):
+            ritual, exercises = rituals[index]
+            thinner = list(rituals)
+            thinner[index] = (ritual, [p for p in exercises if p is not least])
+            if _ritual_minutes(thinner) < floor:
+                continue
+            still = any(p.id == least.id for _, rest in thinner for p in rest)
+            if least.id not in in_main and not still:
+                why = f"left out of the {ritual.id} ritual to keep the day short"
+                dropped.append((least.id, why))
+            return thinner
     return None
 
 

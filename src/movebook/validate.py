@@ -64,6 +64,7 @@ _TYPE_NAMES = {
 # Error kinds whose message is already `expected X, got Y`.
 _OWN_MESSAGES = (
     "range",
+    "budget",
     "unknown_id",
     "unsided",
     "date",

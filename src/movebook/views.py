@@ -9,7 +9,7 @@ from typing import Any
 
 from movebook.audit import CaseloadSummary, ProfileAudit, plan_metrics, summarize
 from movebook.model import Library
-from movebook.plan import Plan, PlannedDose, PlannedExercise
+from movebook.plan import ROUND_SECONDS, Plan, PlannedDose, PlannedExercise
 from movebook.readiness import Check, CriterionCheck, Readiness
 from movebook.wording import Words
 
@@ -23,6 +23,9 @@ def dose_text(dose: PlannedDose) -> str:
         parts.append(
             f"{dose.sets} x {dose.minutes} min" if dose.sets > 1 else f"{dose.minutes} min"
         )
+    elif dose.reps and dose.rep_s >= ROUND_SECONDS:
+        rounds = dose.sets * dose.reps
+        parts.append(f"{rounds} round{'s' if rounds > 1 else ''}")
     elif dose.reps:
         parts.append(f"{dose.sets} x {dose.reps}")
     if dose.hold_s:

@@ -14,7 +14,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
-from movebook.plan import PlannedDose, Session
+from movebook.plan import ROUND_SECONDS, PlannedDose, Session
 
 DOMAIN = "movebook"
 LOCALE_DIR = resources.files("movebook") / "theme" / "locale"
@@ -142,6 +142,9 @@ class Words:
                 if dose.sets > 1
                 else minutes
             )
+        elif dose.reps and dose.rep_s >= ROUND_SECONDS:  # a round of moves, as its page says
+            rounds = dose.sets * dose.reps
+            parts.append(self.ngettext("%(num)d round", "%(num)d rounds", rounds) % {"num": rounds})
         elif dose.reps:
             parts.append(
                 self.ngettext("%(num)d set of %(reps)d", "%(num)d sets of %(reps)d", dose.sets)
