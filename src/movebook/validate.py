@@ -78,9 +78,10 @@ _OWN_MESSAGES = (
 
 @dataclass
 class Report:
-    """What validation found: the problems, and how many of each thing it read."""
+    """What validation found: the problems, the warnings, and how many of each thing it read."""
 
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # worth a look, never a failure
     profiles: int = 0
     exercises: int = 0
     education: int = 0
