@@ -230,8 +230,8 @@ _LEADING = re.compile(
 )
 # A clause that is only a timing ("twice a day") gives it to the names of the clause before.
 _FILLER = re.compile(
-    r"(?:\b(?:and|but|then|so|both|all|of|them|do|doing|repeat|repeating|ideally|about"
-    r"|around|roughly|at\s+least|up\s+to)\b|[\s,()\u2013\u2014-])*",
+    r"(?:\b(?:and|but|then|so|as|the|your|both|all|of|them|do|doing|repeat|repeating|ideally"
+    r"|about|around|roughly|too|also|as\s+well|at\s+least|up\s+to)\b|[\s,()\u2013\u2014-])*",
     re.IGNORECASE,
 )
 _PROGRAM = re.compile(
