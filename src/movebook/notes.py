@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields, replace
 
 from movebook.model import Library, SpineMovement
@@ -185,27 +185,40 @@ _NUMBER_WORDS = {
     "once": 1, "twice": 2, "thrice": 3, "couple of": 2, "a couple of": 2,
 }  # fmt: skip
 _NUMBER = (
-    r"(?:\d{1,3}|a\s+couple\s+of|couple\s+of|forty-five|"
-    + "|".join(sorted((w for w in _NUMBER_WORDS if " " not in w and "-" not in w), key=len)[::-1])
+    r"(?:\d{1,3}|(?:a\s+)?couple\s+of|forty-five|"
+    + "|".join(sorted((w for w in _NUMBER_WORDS if w.isalpha()), key=len, reverse=True))
     + ")"
 )
 _UNIT = r"(?P<unit>minutes?|mins?|hours?|hrs?)"
-_INTERVALS = (
-    re.compile(rf"\bevery\s+(?:(?P<n>{_NUMBER})\s+)?{_UNIT}\b", re.IGNORECASE),
-    re.compile(rf"\bonce\s+(?:an?|per|each|every)\s+(?:(?P<n>{_NUMBER})\s+)?{_UNIT}\b", re.I),
-    re.compile(r"\bevery\s+(?P<half>half)\s+(?:an\s+)?hour\b", re.IGNORECASE),
-    re.compile(r"\bevery\s+(?:hour\s+and\s+a\s+half|1\.5\s+hours)\b(?P<ninety>)", re.I),
-    re.compile(r"\b(?P<hourly>hourly)\b", re.IGNORECASE),
-)
-_COUNTS = (
-    re.compile(
-        rf"\b(?P<n>once|twice|thrice|{_NUMBER}\s*(?:times|x))\s+(?:a|an|per|each|every)\s+"
-        r"(?P<unit>day|week)\b",
-        re.IGNORECASE,
-    ),
-    re.compile(rf"\b(?P<n>once|twice|{_NUMBER}\s+times)\s+(?P<unit>dai|week)ly\b", re.I),
-    re.compile(rf"\b(?P<n>{_NUMBER})\s+days?\s+(?:a|per|each|every)\s+(?P<unit>week)\b", re.I),
-    re.compile(r"\b(?:every|each)\s+(?P<unit>day)\b(?P<one>)", re.IGNORECASE),
+
+
+def _every(match: re.Match[str]) -> Timing:
+    hours = match["unit"].lower().startswith("h")
+    return Timing(every_min=_number(match["n"]) * (60 if hours else 1))
+
+
+def _count(match: re.Match[str]) -> Timing:
+    times = _number(match["n"])
+    return Timing(per_day=times) if match.groupdict().get("daily") else Timing(per_week=times)
+
+
+_TIMINGS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Timing]], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), timing)
+    for pattern, timing in (
+        (rf"\bevery\s+(?:(?P<n>{_NUMBER})\s+)?{_UNIT}\b", _every),
+        (rf"\bonce\s+(?:an?|per|each|every)\s+(?:(?P<n>{_NUMBER})\s+)?{_UNIT}\b", _every),
+        (r"\bevery\s+half\s+(?:an\s+)?hour\b", lambda _: Timing(every_min=30)),
+        (r"\bevery\s+(?:hour\s+and\s+a\s+half|1\.5\s+hours)\b", lambda _: Timing(every_min=90)),
+        (r"\bhourly\b", lambda _: Timing(every_min=60)),
+        (
+            rf"\b(?P<n>once|twice|thrice|{_NUMBER}\s*(?:times|x))\s+(?:a|an|per|each|every)\s+"
+            r"(?:(?P<daily>day)|week)\b",
+            _count,
+        ),
+        (rf"\b(?P<n>once|twice|{_NUMBER}\s+times)\s+(?:(?P<daily>dai)|week)ly\b", _count),
+        (rf"\b(?P<n>{_NUMBER})\s+days?\s+(?:a|per|each|every)\s+week\b", _count),
+        (r"\b(?:every|each)\s+day\b", lambda _: Timing(per_day=1)),
+    )
 )
 _FIRST_THING = re.compile(
     r"\bfirst\s+thing(?:\s+in\s+the\s+morning)?\b"
@@ -323,26 +336,9 @@ def _number(text: str | None) -> int:
 
 
 def _timings(text: str, names: list[_Found]) -> Iterator[_Found]:
-    for pattern in _INTERVALS:
+    for pattern, timing in _TIMINGS:
         for match in pattern.finditer(text):
-            found = match.groupdict()
-            if found.get("half") is not None:
-                minutes = 30
-            elif found.get("ninety") is not None:
-                minutes = 90
-            elif found.get("hourly") is not None:
-                minutes = 60
-            else:
-                hours = found["unit"].lower().startswith("h")
-                minutes = _number(found["n"]) * (60 if hours else 1)
-            yield _Found(match.start(), match.end(), timing=Timing(every_min=minutes))
-    for pattern in _COUNTS:
-        for match in pattern.finditer(text):
-            found = match.groupdict()
-            times = 1 if "one" in found else _number(found["n"])
-            daily = found["unit"].lower().startswith("da")
-            timing = Timing(per_day=times) if daily else Timing(per_week=times)
-            yield _Found(match.start(), match.end(), timing=timing)
+            yield _Found(match.start(), match.end(), timing=timing(match))
     for match in _FIRST_THING.finditer(text):
         yield _Found(match.start(), match.end(), timing=Timing(trigger=FIRST_THING))
     for match in _EVENT.finditer(text):
