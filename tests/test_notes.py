@@ -3,6 +3,8 @@ and the phrasings that could fool a word list."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from conftest import REPO
@@ -281,3 +283,13 @@ def test_curly_apostrophes_read_as_straight_ones() -> None:
 )
 def test_a_note_in_another_language_reads_as_nothing(note: str) -> None:
     assert read_note(note, LIBRARY) == NoteReading()
+
+
+def test_a_long_note_is_read_in_a_moment() -> None:
+    # every lookup is by position, so a note of hundreds of kilobytes cannot hang `check`
+    note = "Keep the bridges and step-ups twice a day, not the cat-camel.\n" * 4000
+    started = time.monotonic()
+    reading = read_note(note, LIBRARY)
+    assert time.monotonic() - started < 5
+    assert len(reading.mentions) == 12000
+    assert reading.mentions[-1] == M("cat-camel", "cat-camel", 4000, stop=True)

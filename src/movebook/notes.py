@@ -7,6 +7,7 @@ clause at a time. A note in another language reads as nothing.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -155,16 +156,24 @@ def _name_pattern(name: str) -> str:
     return _SEPARATOR.join([*map(re.escape, head), tail])
 
 
+def _first_words(name: str) -> set[str]:
+    """The forms a name's first word takes in a note."""
+    first, *rest = _words(name)
+    return {first} if rest else {first, _singular(first), _plural(_singular(first))}
+
+
 @functools.lru_cache(maxsize=8)
 def _lexicon(
     names: tuple[tuple[str, tuple[str, ...]], ...],
-) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    lexicon: list[tuple[str, re.Pattern[str]]] = []
+) -> tuple[tuple[str, frozenset[str], re.Pattern[str]], ...]:
+    """For each exercise: the first words of its names, and one pattern for all of them."""
+    lexicon: list[tuple[str, frozenset[str], re.Pattern[str]]] = []
     for exercise, written in names:
         # the longest first: an alternation takes the first that matches
         alternatives = sorted({_name_pattern(name) for name in written}, key=lambda p: (-len(p), p))
         pattern = r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)"
-        lexicon.append((exercise, re.compile(pattern, re.IGNORECASE)))
+        firsts = frozenset(word for name in written for word in _first_words(name))
+        lexicon.append((exercise, firsts, re.compile(pattern, re.IGNORECASE)))
     return tuple(lexicon)
 
 
@@ -261,10 +270,10 @@ _STOP_BEFORE = re.compile(
     r"\bhold(?:s|ing)?\s+off\b|\bno\s+(?:more|longer)\b|\binstead\s+of\b|\brather\s+than\b"
     r"|\b(?:stop|stops|stopped|stopping|quit|drop|drops|dropped|dropping|skip|skips|skipped"
     r"|skipping|avoid|avoids|avoiding|remove|removed|removing|pause|paused|pausing|without"
-    r"|never)\b|\bg[ai]ve\s+up\b|\b(?:don't|dont|do\s+not)\s+(?:do|use|try|start|add)\b"
-    r"|\b(?:not|no)\s+(?:the\s+|any\s+|your\s+)?$",
+    r"|never)\b|\bg[ai]ve\s+up\b|\b(?:don't|dont|do\s+not)\s+(?:do|use|try|start|add)\b",
     re.IGNORECASE,
 )
+_NOT_BEFORE = re.compile(r"\b(?:not|no)\s+(?:(?:the|any|your)\s+)?$", re.IGNORECASE)  # "not the"
 # ... or what comes before them ("the band press is off for now", "the bridges can stop")...
 _STOP_AFTER = re.compile(
     r"\b(?:is|are|was|were|be|been|stays?|comes?|goes|go)\s+(?:now\s+|all\s+)?"
@@ -350,7 +359,10 @@ def _timings(text: str, names: list[_Found]) -> Iterator[_Found]:
 
 
 def _exercises(text: str, library: Library) -> Iterator[_Found]:
-    for exercise, pattern in _lexicon(_names(library)):
+    present = {word.strip("'") for word in re.findall(r"[\w']+", text.lower())}
+    for exercise, firsts, pattern in _lexicon(_names(library)):
+        if firsts.isdisjoint(present):
+            continue  # a long note is read in a moment: most names are not in it
         for match in pattern.finditer(text):
             yield _Found(match.start(), match.end(), exercise=exercise)
 
@@ -361,42 +373,39 @@ def _movements(text: str) -> Iterator[_Found]:
             yield _Found(match.start(), match.end(), movement=movement)
 
 
-def _longest_first(found: Iterable[_Found], taken: list[_Found]) -> list[_Found]:
+class _Spans:
+    """Found things that do not overlap, in order, looked up by position."""
+
+    def __init__(self, items: Iterable[_Found] = ()) -> None:
+        self.items = sorted(items, key=lambda f: f.start)
+        self.starts = [f.start for f in self.items]
+
+    def overlaps(self, item: _Found) -> bool:
+        at = bisect.bisect_left(self.starts, item.start)
+        after = at < len(self.items) and self.items[at].start < item.end
+        return after or (at > 0 and self.items[at - 1].end > item.start)
+
+    def add(self, item: _Found) -> None:
+        at = bisect.bisect_left(self.starts, item.start)
+        self.starts.insert(at, item.start)
+        self.items.insert(at, item)
+
+    def inside(self, position: int) -> bool:
+        at = bisect.bisect_right(self.starts, position) - 1
+        return at >= 0 and self.items[at].start < position < self.items[at].end
+
+    def between(self, start: int, end: int) -> list[_Found]:
+        low = bisect.bisect_left(self.starts, start)
+        return self.items[low : bisect.bisect_left(self.starts, end)]
+
+
+def _longest_first(found: Iterable[_Found], taken: _Spans) -> _Spans:
     """Where matches overlap, the longest wins (then the first); `taken` ones always win."""
-    kept: list[_Found] = []
+    kept = _Spans()
     for item in sorted(found, key=lambda f: (f.start - f.end, f.start, f.exercise)):
-        if not any(item.start < other.end and other.start < item.end for other in taken + kept):
-            kept.append(item)
-    return sorted(kept, key=lambda f: f.start)
-
-
-def _inside(position: int, spans: Iterable[_Found]) -> bool:
-    return any(span.start < position < span.end for span in spans)
-
-
-def _pieces(text: str, sentence: tuple[int, int], spans: list[_Found]) -> list[tuple[int, int]]:
-    """A sentence cut at commas, dashes and joining words, outside names and timings."""
-    start, end = sentence
-    cuts = [
-        match
-        for match in _CLAUSE_BREAK.finditer(text, start, end)
-        if not _inside(match.start(), spans)
-    ]
-    bounds = [start, *(c.start() for c in cuts), end]
-    ends = [*(c.end() for c in cuts), end]
-    return [(bounds[0], bounds[1])] + [(ends[i], bounds[i + 2]) for i in range(len(cuts))]
-
-
-def _sentences(text: str, spans: list[_Found]) -> list[tuple[int, int]]:
-    sentences: list[tuple[int, int]] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        if _inside(match.start(), spans):
-            continue
-        sentences.append((start, match.start()))
-        start = match.end()
-    sentences.append((start, len(text)))
-    return sentences
+        if not taken.overlaps(item) and not kept.overlaps(item):
+            kept.add(item)
+    return kept
 
 
 @dataclass
@@ -408,15 +417,56 @@ class _Clause:
     movements: list[_Found]
 
 
-def _stopped(text: str, clause: _Clause, item: _Found) -> bool:
-    """Whether the clause stops a name or movement in it, by words before or after it."""
-    masks = [m.span() for m in _NOT_STOP.finditer(text, clause.start, clause.end)]
-    before = text[clause.start : item.start]
-    starts = [clause.start + m.start() for m in _STOP_BEFORE.finditer(before)]
-    starts += [m.start() for m in _TAKE_OUT.finditer(text, clause.start, clause.end)]
-    if any(at <= item.start and not any(a <= at < b for a, b in masks) for at in starts):
-        return True
-    return _STOP_AFTER.search(text, item.end, clause.end) is not None
+def _clauses(text: str, sentence: tuple[int, int], spans: _Spans, *kinds: _Spans) -> list[_Clause]:
+    """A sentence cut at commas, dashes and joining words, outside what was found, with what
+    was found in each part."""
+    start, end = sentence
+    cuts = [c for c in _CLAUSE_BREAK.finditer(text, start, end) if not spans.inside(c.start())]
+    bounds = [(start, cuts[0].start() if cuts else end)] + [
+        (cut.end(), cuts[i + 1].start() if i + 1 < len(cuts) else end) for i, cut in enumerate(cuts)
+    ]
+    return [
+        _Clause(low, high, *(kind.between(low, high) for kind in kinds)) for low, high in bounds
+    ]
+
+
+def _sentences(text: str, spans: _Spans) -> list[tuple[int, int]]:
+    sentences: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if not spans.inside(match.start()):
+            sentences.append((start, match.start()))
+            start = match.end()
+    sentences.append((start, len(text)))
+    return sentences
+
+
+def _stopper(text: str, clause: _Clause) -> Callable[[_Found], bool]:
+    """Whether the clause stops a name or movement in it: words before it that stop what
+    follows them, words after it that stop what comes before, or a "not" right before it."""
+    masks = iter(m.span() for m in _NOT_STOP.finditer(text, clause.start, clause.end))
+    mask = next(masks, None)
+    first: int | None = None
+    for at in sorted(
+        m.start()
+        for pattern in (_STOP_BEFORE, _TAKE_OUT)
+        for m in pattern.finditer(text, clause.start, clause.end)
+    ):
+        while mask is not None and mask[1] <= at:
+            mask = next(masks, None)
+        if mask is None or not mask[0] <= at:
+            first = at
+            break
+    last = max(
+        (m.start() for m in _STOP_AFTER.finditer(text, clause.start, clause.end)), default=-1
+    )
+
+    def stopped(item: _Found) -> bool:
+        if (first is not None and first <= item.start) or last >= item.end:
+            return True
+        return _NOT_BEFORE.search(text, max(clause.start, item.start - 20), item.start) is not None
+
+    return stopped
 
 
 def _merge_lists(text: str, pieces: list[_Clause]) -> list[_Clause]:
@@ -482,13 +532,14 @@ def _bare(text: str, clause: _Clause) -> bool:
 def read_note(text: str, library: Library) -> NoteReading:
     """Read a clinician's note against the library's exercise names."""
     text = text.replace("\u2019", "'").replace("\u2018", "'")
-    names = _longest_first(_exercises(text, library), [])
-    timings = _longest_first(_timings(text, names), names)
-    movements = _longest_first(_movements(text), names + timings)
-    spans = names + timings + movements
+    names = _longest_first(_exercises(text, library), _Spans())
+    timings = _longest_first(_timings(text, names.items), names)
+    movements = _longest_first(_movements(text), _Spans(names.items + timings.items))
+    spans = _Spans(names.items + timings.items + movements.items)
+    breaks = [m.start() for m in re.finditer("\n", text)]
 
     def line(at: int) -> int:
-        return text.count("\n", 0, at) + 1
+        return bisect.bisect_left(breaks, at) + 1
 
     def words(found: _Found) -> str:
         return " ".join(text[found.start : found.end].split())
@@ -498,40 +549,35 @@ def read_note(text: str, library: Library) -> NoteReading:
     program: Timing | None = None
     program_line: int | None = None
     for sentence in _sentences(text, spans):
-        pieces = [
-            _Clause(start, end, *([f for f in kind if start <= f.start < end] for kind in
-                                  (names, timings, movements)))
-            for start, end in _pieces(text, sentence, spans)
-        ]  # fmt: skip
-        clauses = _merge_lists(text, pieces)
+        clauses = _merge_lists(text, _clauses(text, sentence, spans, names, timings, movements))
         said: list[list[Mention]] = []
         for clause in clauses:
+            stopped = _stopper(text, clause)
             said.append([])
             for name, timing in _timed(clause):
-                stop = _stopped(text, clause, name)
-                mention = Mention(name.exercise, words(name), line(name.start), stop, timing)
-                said[-1].append(replace(mention, timing=None) if stop else mention)
+                stop = stopped(name)
+                timing = None if stop else timing
+                said[-1].append(Mention(name.exercise, words(name), line(name.start), stop, timing))
             avoidances += [
                 Avoidance(m.movement, words(m), line(m.start))
                 for m in clause.movements
-                if m.movement is not None and _stopped(text, clause, m)
+                if m.movement is not None and stopped(m)
             ]
         # A timing with no name in its clause is the whole program's ("do it three times a
-        # week"), or, said on its own ("twice a day"), the asks' of a clause next to it.
+        # week"), or, said on its own ("twice a day"), the asks' of the clause nearest it.
+        asking = [i for i, group in enumerate(said) if any(not m.stop for m in group)]
         for index, clause in enumerate(clauses):
             timing = _combined(clause.timings)
             if clause.names or timing is None:
                 continue
             counted = timing.per_day is not None or timing.per_week is not None
             whole = _PROGRAM.search(text, clause.start, clause.end) is not None
-            asking = [
-                i for i in (*range(index - 1, -1, -1), *range(index + 1, len(clauses)))
-                if any(not m.stop for m in said[i])
-            ]  # fmt: skip
             if counted and (whole or not asking):
                 if program is None:
                     program, program_line = timing, line(clause.timings[0].start)
             elif asking and _bare(text, clause):
-                said[asking[0]] = [m if m.stop else _timed_also(m, timing) for m in said[asking[0]]]
+                before = bisect.bisect_left(asking, index)
+                near = asking[before - 1] if before else asking[0]
+                said[near] = [m if m.stop else _timed_also(m, timing) for m in said[near]]
         mentions += [m for group in said for m in group]
     return NoteReading(tuple(mentions), program, program_line, tuple(avoidances))
