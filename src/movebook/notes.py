@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields, replace
@@ -273,6 +274,12 @@ _STOP_BEFORE = re.compile(
     r"|never)\b|\bg[ai]ve\s+up\b|\b(?:don't|dont|do\s+not)\s+(?:do|use|try|start|add)\b",
     re.IGNORECASE,
 )
+# A stop reaches a name past these words only ("left out the cat-camel", "the bridges and").
+_GAP = re.compile(
+    r"(?:[\s,]|\b(?:the|your|any|all|of|a|an|more|those|these|both|and|or|also|do|doing|with"
+    r"|now|for\s+now)\b)*",
+    re.IGNORECASE,
+)
 _NOT_BEFORE = re.compile(r"\b(?:not|no)\s+(?:(?:the|any|your)\s+)?$", re.IGNORECASE)  # "not the"
 # ... or what comes before them ("the band press is off for now", "the bridges can stop")...
 _STOP_AFTER = re.compile(
@@ -337,42 +344,6 @@ class _Found:
     timing: Timing | None = None
 
 
-def _number(text: str | None) -> int:
-    if text is None:
-        return 1
-    words = " ".join(re.sub(r"\s*(?:times|x)$", "", text.lower()).split())
-    return int(words) if words.isdigit() else _NUMBER_WORDS[words]
-
-
-def _timings(text: str, names: list[_Found]) -> Iterator[_Found]:
-    for pattern, timing in _TIMINGS:
-        for match in pattern.finditer(text):
-            yield _Found(match.start(), match.end(), timing=timing(match))
-    for match in _FIRST_THING.finditer(text):
-        yield _Found(match.start(), match.end(), timing=Timing(trigger=FIRST_THING))
-    for match in _EVENT.finditer(text):
-        # "after every walk do the glide": the event ends where a name starts
-        end = min([n.start for n in names if match.start() < n.start < match.end()], default=None)
-        words = _TRAILING.sub("", text[match.start() : end or match.end()])
-        trigger = " ".join(words.lower().split())
-        yield _Found(match.start(), match.start() + len(words), timing=Timing(trigger=trigger))
-
-
-def _exercises(text: str, library: Library) -> Iterator[_Found]:
-    present = {word.strip("'") for word in re.findall(r"[\w']+", text.lower())}
-    for exercise, firsts, pattern in _lexicon(_names(library)):
-        if firsts.isdisjoint(present):
-            continue  # a long note is read in a moment: most names are not in it
-        for match in pattern.finditer(text):
-            yield _Found(match.start(), match.end(), exercise=exercise)
-
-
-def _movements(text: str) -> Iterator[_Found]:
-    for movement, pattern in _MOVEMENTS:
-        for match in pattern.finditer(text):
-            yield _Found(match.start(), match.end(), movement=movement)
-
-
 class _Spans:
     """Found things that do not overlap, in order, looked up by position."""
 
@@ -390,6 +361,20 @@ class _Spans:
         self.starts.insert(at, item.start)
         self.items.insert(at, item)
 
+    def last_before(self, position: int) -> _Found | None:
+        """The last one that starts at or before `position`."""
+        at = bisect.bisect_right(self.starts, position) - 1
+        return self.items[at] if at >= 0 else None
+
+    def first_after(self, position: int) -> _Found | None:
+        """The first one that starts at or after `position`."""
+        at = bisect.bisect_left(self.starts, position)
+        return self.items[at] if at < len(self.items) else None
+
+    def at(self, position: int) -> bool:
+        found = self.last_before(position)
+        return found is not None and position < found.end
+
     def inside(self, position: int) -> bool:
         at = bisect.bisect_right(self.starts, position) - 1
         return at >= 0 and self.items[at].start < position < self.items[at].end
@@ -397,6 +382,43 @@ class _Spans:
     def between(self, start: int, end: int) -> list[_Found]:
         low = bisect.bisect_left(self.starts, start)
         return self.items[low : bisect.bisect_left(self.starts, end)]
+
+
+def _number(text: str | None) -> int:
+    if text is None:
+        return 1
+    words = " ".join(re.sub(r"\s*(?:times|x)$", "", text.lower()).split())
+    return int(words) if words.isdigit() else _NUMBER_WORDS[words]
+
+
+def _timings(text: str, names: _Spans) -> Iterator[_Found]:
+    for pattern, timing in _TIMINGS:
+        for match in pattern.finditer(text):
+            yield _Found(match.start(), match.end(), timing=timing(match))
+    for match in _FIRST_THING.finditer(text):
+        yield _Found(match.start(), match.end(), timing=Timing(trigger=FIRST_THING))
+    for match in _EVENT.finditer(text):
+        # "after every walk do the glide": the event ends where a name starts
+        name = names.first_after(match.start() + 1)
+        end = name.start if name is not None and name.start < match.end() else match.end()
+        words = _TRAILING.sub("", text[match.start() : end])
+        trigger = " ".join(words.lower().split())
+        yield _Found(match.start(), match.start() + len(words), timing=Timing(trigger=trigger))
+
+
+def _exercises(text: str, library: Library) -> Iterator[_Found]:
+    present = {word.strip("'") for word in re.findall(r"[\w']+", text.lower())}
+    for exercise, firsts, pattern in _lexicon(_names(library)):
+        if firsts.isdisjoint(present):
+            continue  # a long note is read in a moment: most names are not in it
+        for match in pattern.finditer(text):
+            yield _Found(match.start(), match.end(), exercise=exercise)
+
+
+def _movements(text: str) -> Iterator[_Found]:
+    for movement, pattern in _MOVEMENTS:
+        for match in pattern.finditer(text):
+            yield _Found(match.start(), match.end(), movement=movement)
 
 
 def _longest_first(found: Iterable[_Found], taken: _Spans) -> _Spans:
@@ -441,32 +463,47 @@ def _sentences(text: str, spans: _Spans) -> list[tuple[int, int]]:
     return sentences
 
 
-def _stopper(text: str, clause: _Clause) -> Callable[[_Found], bool]:
-    """Whether the clause stops a name or movement in it: words before it that stop what
-    follows them, words after it that stop what comes before, or a "not" right before it."""
-    masks = iter(m.span() for m in _NOT_STOP.finditer(text, clause.start, clause.end))
-    mask = next(masks, None)
-    first: int | None = None
-    for at in sorted(
-        m.start()
+def _stopped_in(text: str, clause: _Clause) -> set[int]:
+    """Where the names and movements the clause stops start: those right after words that stop
+    what follows them ("left out the cat-camel", "hold off bending forward", "not the
+    bridges"), inside "take ... out", or right before words that stop what comes before them
+    ("the band press is off"), and the rest of a list one of them starts or ends."""
+    items = sorted(clause.names + clause.movements, key=lambda f: f.start)
+    if not items:
+        return set()
+    span = (clause.start, clause.end)
+    masks = _Spans(_Found(*m.span()) for m in _NOT_STOP.finditer(text, *span))
+    forward = _Spans(
+        _Found(*m.span())
         for pattern in (_STOP_BEFORE, _TAKE_OUT)
-        for m in pattern.finditer(text, clause.start, clause.end)
-    ):
-        while mask is not None and mask[1] <= at:
-            mask = next(masks, None)
-        if mask is None or not mask[0] <= at:
-            first = at
-            break
-    last = max(
-        (m.start() for m in _STOP_AFTER.finditer(text, clause.start, clause.end)), default=-1
+        for m in pattern.finditer(text, *span)
+        if not masks.at(m.start())
     )
+    backward = _Spans(_Found(*m.span()) for m in _STOP_AFTER.finditer(text, *span))
 
-    def stopped(item: _Found) -> bool:
-        if (first is not None and first <= item.start) or last >= item.end:
-            return True
-        return _NOT_BEFORE.search(text, max(clause.start, item.start - 20), item.start) is not None
+    def gap(start: int, end: int) -> bool:
+        return _GAP.fullmatch(text, start, end) is not None
 
-    return stopped
+    def after_stop(item: _Found) -> bool:
+        before = forward.last_before(item.start)
+        if before is not None and (before.end > item.start or gap(before.end, item.start)):
+            return True  # inside "take ... out", or right after a stop
+        low = max(clause.start, item.start - 20)
+        return _NOT_BEFORE.search(text, low, item.start) is not None
+
+    def before_stop(item: _Found) -> bool:
+        after = backward.first_after(item.end)
+        return after is not None and gap(item.end, after.start)
+
+    ahead = {items[0].start} if after_stop(items[0]) else set()  # stopped by what precedes
+    for previous, item in itertools.pairwise(items):
+        if (previous.start in ahead and gap(previous.end, item.start)) or after_stop(item):
+            ahead.add(item.start)
+    behind = {items[-1].start} if before_stop(items[-1]) else set()  # by what follows
+    for following, item in itertools.pairwise(items[::-1]):
+        if (following.start in behind and gap(item.end, following.start)) or before_stop(item):
+            behind.add(item.start)
+    return ahead | behind
 
 
 def _merge_lists(text: str, pieces: list[_Clause]) -> list[_Clause]:
@@ -533,7 +570,7 @@ def read_note(text: str, library: Library) -> NoteReading:
     """Read a clinician's note against the library's exercise names."""
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     names = _longest_first(_exercises(text, library), _Spans())
-    timings = _longest_first(_timings(text, names.items), names)
+    timings = _longest_first(_timings(text, names), names)
     movements = _longest_first(_movements(text), _Spans(names.items + timings.items))
     spans = _Spans(names.items + timings.items + movements.items)
     breaks = [m.start() for m in re.finditer("\n", text)]
@@ -552,16 +589,16 @@ def read_note(text: str, library: Library) -> NoteReading:
         clauses = _merge_lists(text, _clauses(text, sentence, spans, names, timings, movements))
         said: list[list[Mention]] = []
         for clause in clauses:
-            stopped = _stopper(text, clause)
+            stopped = _stopped_in(text, clause)
             said.append([])
             for name, timing in _timed(clause):
-                stop = stopped(name)
+                stop = name.start in stopped
                 timing = None if stop else timing
                 said[-1].append(Mention(name.exercise, words(name), line(name.start), stop, timing))
             avoidances += [
                 Avoidance(m.movement, words(m), line(m.start))
                 for m in clause.movements
-                if m.movement is not None and stopped(m)
+                if m.movement is not None and m.start in stopped
             ]
         # A timing with no name in its clause is the whole program's ("do it three times a
         # week"), or, said on its own ("twice a day"), the asks' of the clause nearest it.
