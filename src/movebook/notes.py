@@ -372,12 +372,14 @@ class _Spans:
         return self.items[at] if at < len(self.items) else None
 
     def at(self, position: int) -> bool:
+        """Whether one of them covers `position`."""
         found = self.last_before(position)
         return found is not None and position < found.end
 
     def inside(self, position: int) -> bool:
-        at = bisect.bisect_right(self.starts, position) - 1
-        return at >= 0 and self.items[at].start < position < self.items[at].end
+        """Whether `position` is inside one of them, past its first character."""
+        found = self.last_before(position)
+        return found is not None and found.start < position < found.end
 
     def between(self, start: int, end: int) -> list[_Found]:
         low = bisect.bisect_left(self.starts, start)
