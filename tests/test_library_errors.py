@@ -210,3 +210,24 @@ def test_bad_config(project: Path) -> None:
         "(did you mean 'accent'?)",
         "movebook.yaml:15: pdf.page_size: expected one of 'A4' or 'Letter', got 'A5'",
     ]
+
+
+def test_a_name_another_exercise_already_has(project: Path) -> None:
+    # a clinician's note names an exercise by its title or also_called: one exercise per name
+    text = DEAD_BUG.replace(
+        "title: Dead bug\n", "title: Dead bug\nalso_called: [Bird Dogs, core-connection, bug]\n"
+    )
+    assert check(project, text) == [
+        f"{E}:3: also_called[0]: expected a name no other exercise has, got 'Bird Dogs' "
+        "(also a name of bird-dog)",
+        f"{E}:3: also_called[1]: expected a name no other exercise has, got 'core-connection' "
+        "(also a name of core-connection)",
+    ]
+
+
+def test_also_called_is_a_short_plain_name(project: Path) -> None:
+    text = DEAD_BUG.replace("title: Dead bug\n", "title: Dead bug\nalso_called: ['<b>bug</b>']\n")
+    assert check(project, text) == [
+        f"{E}:3: also_called[0]: expected a short name (letters, digits, spaces, hyphens and "
+        "apostrophes, at most 60 characters), got '<b>bug</b>'"
+    ]

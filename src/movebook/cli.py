@@ -94,13 +94,16 @@ def main() -> None:
 @_project_option
 def check(project_dir: Path | None) -> None:
     """Validate every profile, exercise and setting in the project."""
-    _, report = check_project(_root(project_dir), templates=True)
+    _, report = check_project(_root(project_dir), templates=True, clinician=True)
     for problem in report.problems:
         click.echo(str(problem), err=True)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(
         f"{_plural(report.profiles, 'profile')}, {_plural(report.exercises, 'exercise')}, "
         f"{_plural(report.education, 'education page')}: "
         + (_plural(len(report.problems), "error") if report.problems else "no errors")
+        + (f", {_plural(len(report.warnings), 'warning')}" if report.warnings else "")
     )
     if report.problems:
         raise SystemExit(1)

@@ -258,6 +258,13 @@ def _site_url(value: Any) -> Any:
 Slug = Annotated[str, _matching(SLUG, "a safe id (lower-case letters, digits and single hyphens)")]
 VocabId = Annotated[str, _matching(VOCAB_ID, "an id of lower-case letters, digits and underscores")]
 Text = Annotated[str, Field(min_length=1)]
+ShortName = Annotated[
+    str,
+    _matching(
+        re.compile(r"^\w[\w' -]{0,59}$"),
+        "a short name (letters, digits, spaces, hyphens and apostrophes, at most 60 characters)",
+    ),
+]
 Passphrase = Annotated[
     str,
     Field(
@@ -552,6 +559,7 @@ class ExerciseMeta(Strict):
     """An exercise's front matter."""
 
     title: Text
+    also_called: list[ShortName] = []  # everyday names a clinician's note uses ("the bridges")
     summary: Text
     block: BlockId
     phases: Annotated[list[Phase], Field(min_length=1)]

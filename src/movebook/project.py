@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from movebook.checks import clinician_warnings
 from movebook.errors import ProjectError
 from movebook.load import CONFIG_FILE, load_project_sources
 from movebook.model import Config, Library, Profile
@@ -36,14 +37,24 @@ def find_root(start: Path) -> Path:
     raise NotAProject(f"no {CONFIG_FILE} in {start} or any folder above it (use --project DIR)")
 
 
-def check_project(root: Path, templates: bool = False) -> tuple[Project | None, Report]:
+def check_project(
+    root: Path, templates: bool = False, clinician: bool = False
+) -> tuple[Project | None, Report]:
     """Load and validate every file (and compile every template, if asked); the project is
-    None if anything is wrong."""
-    config, library, profiles, report = validate_project(load_project_sources(root))
+    None if anything is wrong. With `clinician`, a valid project's report also warns where a
+    plan does not follow its clinician's note or includes (movebook.checks)."""
+    raw = load_project_sources(root)
+    config, library, profiles, report = validate_project(raw)
     if templates:
         report.problems.extend(template_problems(root))
     if report.problems or config is None or library is None:
         return None, report
+    if clinician:
+        for source in raw.profiles:
+            profile = profiles[PurePosixPath(source.path).stem]
+            report.warnings += clinician_warnings(
+                source, profile, library, config.defaults.equipment
+            )
     return Project(root, config, library, dict(sorted(profiles.items()))), report
 
 

@@ -44,6 +44,7 @@ from movebook.model import (
     TaskDef,
     Vocabulary,
 )
+from movebook.notes import name_key
 from movebook.plan import patient_of, why_not
 
 EXERCISE_SECTIONS = ("Set-up", "The movement", "What you should feel", "Common faults", "Stop if")
@@ -78,9 +79,10 @@ _OWN_MESSAGES = (
 
 @dataclass
 class Report:
-    """What validation found: the problems, and how many of each thing it read."""
+    """What validation found: the problems, the warnings, and how many of each thing it read."""
 
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # worth a look, never a failure
     profiles: int = 0
     exercises: int = 0
     education: int = 0
@@ -345,6 +347,7 @@ def _validate_exercises(
         exercises.setdefault(_stem(source), Exercise(_stem(source), source.path, meta, sections))
     for problem in _progression_cycles(exercises, by_id):
         report.problems.append(problem)
+    report.problems.extend(_name_clashes(exercises, by_id))
     if len(report.problems) > before:
         return None
     return dict(sorted(exercises.items()))
@@ -490,6 +493,31 @@ def _progression_cycles(
     for name in sorted(harder):
         if name not in state:
             visit(name, [name])
+    return problems
+
+
+def _name_clashes(exercises: dict[str, Exercise], sources: dict[str, Source]) -> list[Problem]:
+    """A clinician's note names an exercise by its title or an `also_called` name, so no two
+    exercises may share one (case, hyphens and a plural aside)."""
+    owner: dict[str, str] = {}
+    for name in sorted(exercises):
+        meta = exercises[name].meta
+        for title in (meta.title, name):
+            owner.setdefault(name_key(title), name)
+    problems: list[Problem] = []
+    for name in sorted(exercises):
+        for index, called in enumerate(exercises[name].meta.also_called):
+            other = owner.setdefault(name_key(called), name)
+            if other != name:
+                loc = ("also_called", index)
+                problems.append(
+                    sources[name].problem(
+                        loc,
+                        field_path(loc, sources[name].data),
+                        f"expected a name no other exercise has, got {describe(called)} "
+                        f"(also a name of {other})",
+                    )
+                )
     return problems
 
 
