@@ -263,8 +263,8 @@ def test_errors_come_without_warnings(project: Path) -> None:
 def test_an_include_that_makes_a_day_too_long(project: Path) -> None:
     overrides = (
         "    overrides:\n"
-        "      include: [glute-bridge, walking-program]\n"
-        "      dose: {walking-program: {minutes: 40}}\n"
+        "      include: [glute-bridge, heel-slides]\n"
+        "      dose: {heel-slides: {sets: 6, reps: 12, hold_s: 10}}\n"
     )
     text = GOOD_PROFILE + overrides
     path = write(project, "profiles/ana-silva.yaml", text)
@@ -276,14 +276,12 @@ def test_an_include_that_makes_a_day_too_long(project: Path) -> None:
         for day in plan.weekly_rhythm
     ]
     over = [
-        d
-        for d in range(7)
-        if "walking-program" in days[d].exercises and days[d].minutes > limits[d]
+        d for d in range(7) if "heel-slides" in days[d].exercises and days[d].minutes > limits[d]
     ]
-    assert over, "the included walk makes no day too long"
+    assert over, "the included heel slides make no day too long"
     worst = max(over, key=lambda day: (days[day].minutes - limits[day], -day))
-    without = text.replace("glute-bridge, walking-program", "glute-bridge").replace(
-        "{minutes: 40}", "{}"
+    without = text.replace("glute-bridge, heel-slides", "glute-bridge").replace(
+        "{sets: 6, reps: 12, hold_s: 10}", "{}"
     )
     write(project, "profiles/ana-silva.yaml", without)
     unpinned = build_plan(load_project(project).profiles["ana-silva"], LIBRARY, EQUIPMENT)
@@ -299,7 +297,7 @@ def test_an_include_that_makes_a_day_too_long(project: Path) -> None:
     assert code == 0
     assert stderr == [
         f"warning: profiles/ana-silva.yaml:{line}: assessments[0].overrides.include[1]: the "
-        f"included 'Walking plan' (walking-program) brings {WEEKDAYS[worst]} to "
+        f"included 'Heel slides' (heel-slides) brings {WEEKDAYS[worst]} to "
         f"{days[worst].minutes} minutes of exercise, over the day's budget of {limits[worst]} "
         f"(at most {before} without it)"
     ]

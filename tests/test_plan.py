@@ -363,3 +363,36 @@ def test_every_sample_plan_keeps_the_budget_a_clinician_signs(profile: Profile) 
     shown = [step for step in plan.phases if step.number >= plan.phase]
     for before, after in itertools.pairwise(shown):
         assert set(after.exercises) != set(before.exercises), (before.number, after.number)
+
+
+def test_the_plan_does_what_each_clinician_wrote_in_the_note() -> None:
+    """The samples' notes, honoured: named exercises are in the plan, the glide is Priya's
+    first move of the day and Kwame's every two hours, Yuki's breathing reset comes before
+    every performance, Rangi's back bends after digging, and "three times a week" holds."""
+    plans = {p.id: plan_for(p) for p in SAMPLES}
+    ids = {name: {e.id for e in plan.exercises()} for name, plan in plans.items()}
+    assert {"glute-bridge", "step-up"} <= ids["amara-okonkwo"]
+    assert "pallof-press" in ids["arjun-mehta"]
+    morning = next(s for s in plans["priya-raman"].sessions if s.id == "morning")
+    assert morning.exercises[0].id == "wall-side-glide"
+    midday = next(s for s in plans["kwame-mensah"].sessions if s.id == "midday")
+    assert "wall-side-glide" in [p.id for p in midday.exercises]
+    assert midday.every_min == 120
+    practice = {p.id: p for p in plans["yuki-tanaka"].sessions[-1].exercises}
+    assert practice["wall-lean-breathing"].when == "before every performance"
+    rangi = {p.id: p for p in plans["rangi-parata"].sessions[-1].exercises}
+    assert rangi["standing-back-extension"].when == (
+        "after any long stretch of digging or shovelling"
+    )
+    for name in ("rangi-parata", "yuki-tanaka", "astrid-lindqvist"):
+        assert plans[name].sessions[0].per_week == 3
+
+
+def test_a_note_that_leaves_an_exercise_out_keeps_it_out(project: Path) -> None:
+    write(project, "profiles/ana-silva.yaml", GOOD_PROFILE)
+    before = build_plan(load_project(project).profiles["ana-silva"], LIBRARY, DEFAULTS)
+    gone = before.sessions[0].exercises[-1].exercise
+    note = f"    notes: I have left out the {gone.meta.title.lower()} for now.\n"
+    write(project, "profiles/ana-silva.yaml", GOOD_PROFILE + note)
+    after = build_plan(load_project(project).profiles["ana-silva"], LIBRARY, DEFAULTS)
+    assert gone.id not in {p.id for p in after.exercises()}

@@ -12,9 +12,9 @@ from collections.abc import Iterator, Sequence
 from movebook.audit import MAINTENANCE_PHASE, plan_metrics, times_a_day
 from movebook.errors import Problem, field_path
 from movebook.load import Source
-from movebook.model import Exercise, Library, Profile
+from movebook.model import Budget, Exercise, Library, Profile
 from movebook.notes import FIRST_THING, Avoidance, NoteReading, Timing, read_note
-from movebook.plan import BUDGET, Budget, Patient, Plan, build_plans, patient_of, why_not
+from movebook.plan import BUDGET, Patient, Plan, build_plans, patient_of, why_not
 
 MAIN = "main"  # the main session's id (in phase 4, the maintenance routine)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -113,7 +113,9 @@ def _timing_warnings(
     asked = f"the note asks for {_named(exercise)}"
     sessions = [s for s in plan.sessions if any(p.id == exercise.id for p in s.exercises)]
     if timing.every_min is not None:
-        intervals = sorted({s.every_min for s in sessions if s.every_min is not None})
+        given = [s.every_min for s in sessions]
+        given += [p.every_min for s in sessions for p in s.exercises if p.id == exercise.id]
+        intervals = sorted({every for every in given if every is not None})
         if timing.every_min not in intervals:
             has = (
                 "has it " + " and ".join(map(_every, intervals))
@@ -141,7 +143,9 @@ def _timing_warnings(
         elif first.id != exercise.id:
             yield f"{asked} as the first move of the day, but the plan starts with {_named(first)}"
     elif timing.trigger is not None:
-        yield f"{asked} {timing.trigger}, which the plan does not schedule"
+        whens = {p.when for s in sessions for p in s.exercises if p.id == exercise.id}
+        if timing.trigger not in whens:
+            yield f"{asked} {timing.trigger}, which the plan does not schedule"
 
 
 def _first_move(plan: Plan, library: Library) -> Exercise | None:
@@ -161,7 +165,7 @@ def _days(plan: Plan, budget: Budget) -> list[tuple[int, int]]:
     """(minutes, the most the budget allows) for each day of the week, Monday first."""
     minutes = [day.minutes for day in plan_metrics(plan).days]
     if plan.phase >= MAINTENANCE_PHASE:
-        return [(m, budget.maintenance_minutes[1]) for m in minutes]
+        return [(m, budget.maintenance_max) for m in minutes]
     rhythm = plan.weekly_rhythm or ((),) * len(minutes)
     limits = [budget.main_day_minutes if MAIN in day else budget.day_minutes for day in rhythm]
     return list(zip(minutes, limits, strict=True))

@@ -25,6 +25,7 @@ from movebook.model import (
     RedFlagDef,
     Ritual,
 )
+from movebook.notes import FIRST_THING, NoteReading, Timing, read_note
 
 SECONDS_PER_REP = 4  # a rep with no tempo given: about four unhurried seconds
 SECONDS_PER_BREATH = 8  # a slow breath in and out, at the least
@@ -90,6 +91,14 @@ class PlannedExercise:
     side: str | None  # the side that needs it most, from sided findings
     note: str | None  # the clinician's note for this exercise
     pinned: bool = False  # included by the clinician
+    asked: bool = False  # named in the clinician's note: kept like a pin, its dose the library's
+    when: str | None = None  # the note's own words for when: "before every performance"
+    every_min: int | None = None  # the note's interval for it: "every half hour"
+
+    @property
+    def held(self) -> bool:
+        """The clinician wants it: pinned, or asked for in the note. Never trimmed away."""
+        return self.pinned or self.asked
 
     @property
     def id(self) -> str:
@@ -169,6 +178,8 @@ class Patient:
     assessment: Assessment
     equipment: frozenset[str]
     precautions: frozenset[str]
+    # What the clinician's note asks for that the patient may do, with the note's timing.
+    asked: Mapping[str, Timing | None] = field(default_factory=dict)
 
     @property
     def phase(self) -> int:
@@ -359,6 +370,29 @@ class _Choosing:
     kept: frozenset[str]  # where the last plan's exercises lead now: chosen first
     avoid: frozenset[str]  # the last plan's step backs, for a patient who is not worse
     budget: Budget
+    main_days: tuple[int, ...] = MAIN_DAYS  # the note's "three times a week", else the choice
+
+    def placed(self, exercise: Exercise) -> str:
+        """Where an exercise the note asks for goes: the main session, a ritual ("morning",
+        "midday"), or the day's practice; "" when the note does not ask for it."""
+        if exercise.id not in self.patient.asked:
+            return ""
+        timing = self.patient.asked[exercise.id]
+        meta = exercise.meta
+        rituals = self.patient.phase < 4
+        if meta.activity or (timing and timing.trigger and timing.trigger != FIRST_THING):
+            return PRACTICE
+        if timing and timing.trigger == FIRST_THING:
+            return "morning" if rituals else PRACTICE
+        if timing and (timing.every_min or timing.per_day):
+            if rituals and "midday" in meta.rituals:
+                return "midday"
+            return PRACTICE if not rituals or not meta.rituals else meta.rituals[0]
+        if meta.position == "lying_in_bed":
+            return "morning" if rituals else ""
+        if rituals and _daily_context(exercise, self.patient.phase):
+            return meta.rituals[0]
+        return "main"
 
     @functools.cached_property
     def order(self) -> dict[str, int]:
@@ -460,6 +494,8 @@ def _sided_if_marked(exercise: Exercise, patient: Patient) -> bool:
 def _planned(exercise: Exercise, patient: Patient, pinned: bool = False) -> PlannedExercise:
     findings = patient.findings
     tasks = patient.tasks
+    timing = patient.asked.get(exercise.id)
+    trigger = timing.trigger if timing and timing.trigger != FIRST_THING else None
     return PlannedExercise(
         exercise=exercise,
         dose=plan_dose(exercise, patient),
@@ -468,6 +504,9 @@ def _planned(exercise: Exercise, patient: Patient, pinned: bool = False) -> Plan
         side=_side(exercise, patient),
         note=patient.assessment.overrides.notes.get(exercise.id),
         pinned=pinned,
+        asked=exercise.id in patient.asked,
+        when=trigger,
+        every_min=timing.every_min if timing else None,
     )
 
 
@@ -526,16 +565,25 @@ def _plan(
             precautions=precautions,
         )
 
-    excluded = set(assessment.overrides.exclude)
+    reading = read_note(assessment.notes, library)
+    excluded = set(assessment.overrides.exclude) | reading.stops
     eligible = tuple(
         e
         for e in library.exercises.values()
         if e.id not in excluded
         and not why_not(e, patient, library)
         and _sided_if_marked(e, patient)
+        and not set(e.meta.spine) & reading.avoid  # "hold off bending forward"
+    )
+    allowed = {e.id for e in eligible}
+    patient = replace(
+        patient,
+        asked={ask.exercise: ask.timing for ask in reading.asks if ask.exercise in allowed},
     )
     kept, avoid = _continuity(before, previous, patient, library, eligible)
-    choosing = _Choosing(patient, library, eligible, kept, avoid, budget)
+    choosing = _Choosing(
+        patient, library, eligible, kept, avoid, budget, _main_days(reading, patient.phase)
+    )
     cover = _Cover.of(patient)
     dropped: list[tuple[str, str]] = []
     practice = _practice(choosing, cover)
@@ -578,6 +626,14 @@ def _plan(
         ),
         activities=tuple(t for t in patient.tasks if t in sport) if patient.phase >= 4 else (),
     )
+
+
+def _main_days(reading: NoteReading, phase: int) -> tuple[int, ...]:
+    """The main session's (or the routine's) days a week: as the note says, else chosen."""
+    asked = reading.program_per_week
+    if asked is not None and 1 <= asked <= 7:
+        return (asked,)
+    return MAIN_DAYS
 
 
 # --- continuity --------------------------------------------------------------
@@ -640,6 +696,9 @@ def _practice(choosing: _Choosing, cover: _Cover) -> list[PlannedExercise]:
     drills = [e for e in choosing.eligible if not e.meta.activity]
     by_id = {e.id: e for e in activities}
     picked = [by_id[i] for i in patient.assessment.overrides.include if i in by_id]
+    picked += [  # what the note asks for at an event of the day ("before every performance")
+        e for e in choosing.eligible if choosing.placed(e) == PRACTICE and e not in picked
+    ]
     for exercise in picked:
         cover.add(exercise)
     for task in patient.tasks:
@@ -688,6 +747,11 @@ def _ritual_goals(choosing: _Choosing, cover: _Cover) -> list[Exercise]:
         if choice is not None and choice not in picked:
             picked.append(choice)
             cover.add(choice)
+    rituals = {ritual.id for ritual in choosing.library.rituals}
+    for exercise in choosing.eligible:  # what the note asks for in a ritual, first of all
+        if choosing.placed(exercise) in rituals and exercise not in picked:
+            picked.insert(0, exercise)
+            cover.add(exercise)
     return picked
 
 
@@ -703,8 +767,9 @@ def _main_session(
     patient, library, budget = choosing.patient, choosing.library, choosing.budget
     by_id = {e.id: e for e in choosing.eligible if not e.meta.activity}
     pinned = [by_id[i] for i in patient.assessment.overrides.include if i in by_id]
-    picked: list[Exercise] = list(pinned)
-    for exercise in pinned:
+    asked = [e for e in choosing.eligible if choosing.placed(e) == "main" and e not in pinned]
+    picked: list[Exercise] = [*pinned, *asked[: max(0, budget.main_max - len(pinned))]]
+    for exercise in picked:
         cover.add(exercise)
     # Drills done in bed belong to the morning ritual: the patient gets up every day.
     pool = [
@@ -838,7 +903,7 @@ def _value(
     serves = len(planned.addresses) + len(planned.rehearses)
     favoured = _favoured(planned.exercise, choosing.patient, choosing.library)
     protected = only_goal or only_capacity
-    return (int(planned.pinned), int(protected), int(settle), int(only_finding), serves + favoured)
+    return (int(planned.held), int(protected), int(settle), int(only_finding), serves + favoured)
 
 
 # --- the day: main session and rituals ---------------------------------------
@@ -952,7 +1017,7 @@ def _trim(
         thinner = _thinner_rituals(rituals, choosing, everyone, in_main, dropped)
         if thinner is not None:
             return main, thinner
-    removable = [p for p in main if not p.pinned and not _value(p, choosing, everyone)[1]]
+    removable = [p for p in main if not p.held and not _value(p, choosing, everyone)[1]]
     if len(main) > choosing.budget.main_min and removable:
         least = min(removable, key=lambda p: (_value(p, choosing, everyone), p.id))
         why = "the main session short" if main_first else "the day short"
@@ -987,7 +1052,7 @@ def _thinner_rituals(
         (index, planned)
         for index, (ritual, exercises) in enumerate(rituals)
         for planned in exercises
-        if not planned.pinned
+        if not planned.held
         and not _needed_in_ritual(planned, ritual, choosing)
         and not (planned.rehearses and _value(planned, choosing, everyone)[1])
     ]
@@ -1150,11 +1215,13 @@ def _rituals(
         so_far += MAIN_DAYS[0] if exercise.id in portfolio else 0
         return so_far + _weekly(ritual) <= 2 * target
 
-    for exercise in daily:  # a goal's daily drill, in the first ritual it is made for
-        for ritual, being in zip(library.rituals, composing, strict=True):
-            if ritual.id in exercise.meta.rituals and exercise not in being.picked:
+    for exercise in daily:  # a goal's daily drill, or the note's, in the ritual it is made for
+        place = choosing.placed(exercise) or next(
+            (r for r in exercise.meta.rituals if r in {c.ritual.id for c in composing}), ""
+        )
+        for being in composing:
+            if being.ritual.id == place and exercise not in being.picked:
                 being.add(exercise)
-                break
     for ritual, being in zip(library.rituals, composing, strict=True):
         if ritual.id == "morning":  # the first move of the day is getting out of bed
             for exercise in tagged[ritual.id]:
@@ -1203,7 +1270,13 @@ def _rituals(
     for ritual, being in zip(library.rituals, composing, strict=True):
         picked = sorted(
             being.picked,
-            key=lambda e: (_flow(e, ritual, library), choosing.order[e.meta.block], e.id),
+            key=lambda e: (
+                _flow(e, ritual, library)
+                if not _first_thing(e, patient)
+                else _LEVEL["sitting"] - 1,
+                choosing.order[e.meta.block],
+                e.id,
+            ),
         )
         members = [
             replace(p, dose=_micro(p.dose))
@@ -1216,6 +1289,12 @@ def _rituals(
 def _weekly(ritual: Ritual) -> int:
     """How often a week a ritual is done, at the least: the mid-day reset twice a day."""
     return 14 if ritual.id == "midday" else 7
+
+
+def _first_thing(exercise: Exercise, patient: Patient) -> bool:
+    """The note asks for it as the first move of the day: straight after getting up."""
+    timing = patient.asked.get(exercise.id)
+    return bool(timing and timing.trigger == FIRST_THING)
 
 
 def _under(
@@ -1247,7 +1326,7 @@ def _best_rhythm(
     minutes and most exercises within half and twice their library dose, then the shortest
     day."""
     options = []
-    for days in MAIN_DAYS:
+    for days in choosing.main_days:
         for resets in range(2, choosing.budget.resets_max + 1):
             sessions = _sessions(main, rituals, choosing, days, resets)
             exposures = _exposures(sessions)
@@ -1292,18 +1371,25 @@ def _sessions(
             continue
         per_day, every_min = 1, None
         if ritual.id == "midday":
-            every_min, per_day = _reset_rhythm(choosing.patient, resets, choosing.budget)
+            every_min, per_day = _reset_rhythm(members, resets)
         sessions.append(
             _session(ritual.id, members, per_day=per_day, ritual=ritual, every_min=every_min)
         )
     return sessions
 
 
-def _reset_rhythm(patient: Patient, resets: int, budget: Budget) -> tuple[int | None, int]:
-    """How many resets a day, and an interval only where the clinician set one: a count and
-    an interval together contradict each other ("twice a day, every 45 minutes")."""
-    del patient, budget
-    return None, resets
+WORKING_DAY_MINUTES = 600  # the waking, working hours a reset interval spreads over
+
+
+def _reset_rhythm(members: Sequence[PlannedExercise], resets: int) -> tuple[int | None, int]:
+    """How many resets a day, and an interval only where the clinician's note set one ("the
+    glide every two hours"): then as many resets as fit a working day. A count and an
+    interval chosen together would contradict each other ("twice a day, every 45 minutes")."""
+    asked = [p.every_min for p in members if p.every_min]
+    if not asked:
+        return None, resets
+    every = min(asked)
+    return every, max(2, min(12, WORKING_DAY_MINUTES // every))
 
 
 def _maintenance(
@@ -1316,7 +1402,7 @@ def _maintenance(
     routine: list[PlannedExercise] = []
     for planned in main:
         tasks = set(planned.exercise.meta.tasks)
-        if tasks and tasks <= sport and not planned.pinned:
+        if tasks and tasks <= sport and not planned.held:
             dropped.append((planned.id, "the patient's own sport replaces it in phase 4"))
         else:
             routine.append(planned)

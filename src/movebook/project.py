@@ -53,7 +53,7 @@ def check_project(
         for source in raw.profiles:
             profile = profiles[PurePosixPath(source.path).stem]
             report.warnings += clinician_warnings(
-                source, profile, library, config.defaults.equipment
+                source, profile, library, config.defaults.equipment, config.budget
             )
     return Project(root, config, library, dict(sorted(profiles.items()))), report
 

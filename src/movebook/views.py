@@ -90,6 +90,9 @@ def _exercise_json(planned: PlannedExercise) -> dict[str, Any]:
         "side": planned.side,
         "note": planned.note,
         "pinned": planned.pinned,
+        "asked": planned.asked,
+        "when": planned.when,
+        "every_min": planned.every_min,
     }
 
 
@@ -183,8 +186,13 @@ def plan_text(plan: Plan, library: Library, readiness: Readiness | None = None) 
         )
         for planned in session.exercises:
             meta = planned.exercise.meta
-            pin = " [pinned]" if planned.pinned else ""
-            lines.append(f"  {blocks[meta.block]:<12} {meta.title}{pin}: {dose_text(planned.dose)}")
+            amount = dose_text(planned.dose)
+            if planned.when or planned.every_min:  # the note's timing replaces the count
+                amount = (
+                    amount.rsplit(", ", 1)[0] + ", " + ENGLISH.dose_often(planned.dose, planned)
+                )
+            pin = " [pinned]" if planned.pinned else " [asked in the note]" if planned.asked else ""
+            lines.append(f"  {blocks[meta.block]:<12} {meta.title}{pin}: {amount}")
             why = list(planned.addresses) + list(planned.rehearses)
             if why:
                 lines.append(f"  {'':<12}   for {', '.join(why)}")

@@ -14,7 +14,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
-from movebook.plan import ROUND_SECONDS, PlannedDose, Session
+from movebook.plan import ROUND_SECONDS, PlannedDose, PlannedExercise, Session
 
 DOMAIN = "movebook"
 LOCALE_DIR = resources.files("movebook") / "theme" / "locale"
@@ -101,13 +101,30 @@ class Words:
             return _("At a time of day when you feel least stiff")
         return _("As part of what you do anyway: a walk, your work, a journey")
 
+    def every(self, minutes: int) -> str:
+        """An interval: `every 30 minutes`, `every 2 hours`."""
+        if minutes % 60 == 0:
+            hours = minutes // 60
+            return self.ngettext("every hour", "every %(num)d hours", hours) % {"num": hours}
+        return self.ngettext("every %(num)d minute", "every %(num)d minutes", minutes) % {
+            "num": minutes
+        }
+
+    def dose_often(self, dose: PlannedDose, planned: PlannedExercise | None = None) -> str:
+        """How often an exercise is done: the clinician's own words where the note set them
+        ("before every performance"), an interval, or a count."""
+        if planned is not None and planned.when:
+            return planned.when[:1].upper() + planned.when[1:]
+        if planned is not None and planned.every_min:
+            every = self.every(planned.every_min)
+            return every[:1].upper() + every[1:]
+        return self.how_often(dose.per_day, dose.per_week)
+
     def session_often(self, session: Session) -> str:
         """How often a session is done: a count or an interval, never both."""
         _ = self.gettext
         if session.every_min is not None:
-            return self.ngettext(
-                "every %(num)d minute", "every %(num)d minutes", session.every_min
-            ) % {"num": session.every_min}
+            return self.every(session.every_min)
         if session.ritual is None and session.id != "main":
             return _("each as often as it says")
         return self.how_often(session.per_day, session.per_week)
