@@ -4,7 +4,6 @@ history a reassessed patient's booklet keeps."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,8 @@ import pytest
 
 from conftest import REPO, SECRET, SITE_SECRET, bundled_copy, page_file, read_page
 from movebook import publish
-from movebook.changes import compare_exercises, compare_measures, compare_tolerances
+from movebook.changes import compare_measures, compare_tolerances
+from movebook.course import match_exercises, plan_course
 from movebook.model import Assessment, Mcid
 from movebook.project import load_project
 
@@ -106,34 +106,39 @@ def test_tolerances_then_and_now_know_which_way_is_better() -> None:
     assert (stiffness.name, stiffness.better) == ("morning_stiffness_min", False)
 
 
-@dataclass
-class Planned:
-    id: str
-
-
-class PlanOf:
-    """Only what compare_exercises reads from a Plan."""
-
-    def __init__(self, *ids: str) -> None:
-        self.ids = ids
-
-    def exercises(self) -> list[Planned]:
-        return [Planned(i) for i in self.ids]
-
-
 def test_progressions_and_step_backs_are_found_through_the_library_links() -> None:
-    before = PlanOf("wall-hip-hinge", "bird-dog", "dead-bug")
-    after = PlanOf("romanian-deadlift", "bird-dog", "sit-to-stand")  # two steps up the chain
-    changes = compare_exercises(before, after, LIBRARY)  # type: ignore[arg-type]
+    before = ["wall-hip-hinge", "bird-dog", "dead-bug"]
+    after = ["romanian-deadlift", "bird-dog", "sit-to-stand"]  # two steps up the chain
+    changes = match_exercises(before, after, LIBRARY)
     kinds = {(c.kind, c.before, c.after) for c in changes}
     assert ("progressed", "wall-hip-hinge", "romanian-deadlift") in kinds
     assert ("added", None, "sit-to-stand") in kinds
     assert ("retired", "dead-bug", None) in kinds
     assert not any(c.before == "bird-dog" or c.after == "bird-dog" for c in changes)
-    back = compare_exercises(PlanOf("hip-hinge-dowel"), PlanOf("wall-hip-hinge"), LIBRARY)  # type: ignore[arg-type]
+    back = match_exercises(["hip-hinge-dowel"], ["wall-hip-hinge"], LIBRARY)
     assert [(c.kind, c.before, c.after) for c in back] == [
         ("stepped_back", "hip-hinge-dowel", "wall-hip-hinge")
     ]
+
+
+def test_every_change_of_a_sample_has_its_reason_and_no_improving_patient_steps_back() -> None:
+    """Continuity, as the patient reads it: each change between visits says why, and a
+    patient whose measures held or improved is never stepped back."""
+    project = load_project(REPO)
+    reasons = {"phase", "better", "worse", "no_longer_fits", "clinician", "new", "serves",
+               "resolved", "replaced", "budget"}  # fmt: skip
+    seen = 0
+    for profile in project.profiles.values():
+        visits = plan_course(profile, project.library, project.config.defaults.equipment)
+        for visit in visits[1:]:
+            for change in visit.changes:
+                seen += 1
+                assert change.reason in reasons, (profile.id, change)
+                if change.kind == "stepped_back":
+                    assert change.reason in {"worse", "no_longer_fits", "clinician"}
+                if change.kind == "progressed":
+                    assert change.reason in {"phase", "better"}
+    assert seen > 20
 
 
 @pytest.fixture(scope="module")

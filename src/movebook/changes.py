@@ -1,16 +1,16 @@
 """What changed between two assessments: measures against their minimal clinically important
-difference, tolerances, the phase, and the exercises (progressed, stepped back, added, retired).
+difference, tolerances, the phase, and the exercises (progressed, stepped back, added, retired,
+each with its reason, as the plan stage decided them in movebook.course).
 
-Pure: two assessments and the plans built from them in, a Changes out. The words are the
+Pure: two assessments and the later one's visit in, a Changes out. The words are the
 templates' business."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-from movebook.model import Assessment, Criterion, Library, Mcid, PhaseDef, Tolerances
-from movebook.plan import Plan
+from movebook.course import ExerciseChange, Visit
+from movebook.model import Assessment, Criterion, Mcid, PhaseDef, Tolerances
 from movebook.readiness import check, psfs_mean
 
 TOLERANCES = tuple(Tolerances.model_fields)  # sitting_min, standing_min, ... in profile order
@@ -60,13 +60,6 @@ class ToleranceChange:
 
 
 @dataclass(frozen=True)
-class ExerciseChange:
-    kind: str  # progressed | stepped_back | added | retired
-    before: str | None  # exercise ids
-    after: str | None
-
-
-@dataclass(frozen=True)
 class Changes:
     since: str  # the earlier assessment's date
     measures: tuple[MeasureChange, ...]
@@ -112,56 +105,16 @@ def compare_tolerances(before: Assessment, after: Assessment) -> list[ToleranceC
     return [pair for pair in pairs if pair.before is not None or pair.after is not None]
 
 
-def _chain(start: str, library: Library, link: str) -> list[str]:
-    """The exercises reached from `start` by following one kind of link, nearest first."""
-    seen: list[str] = []
-    current = library.exercises.get(start)
-    while current is not None:
-        following = getattr(current.meta, link)
-        if following is None or following in seen or following == start:
-            break
-        seen.append(following)
-        current = library.exercises.get(following)
-    return seen
-
-
-def compare_exercises(before: Plan, after: Plan, library: Library) -> list[ExerciseChange]:
-    """Exercises that left the plan are matched, through the library's progression links, to
-    the ones that took their place: progressed to a harder version, or stepped back to an
-    easier one. The rest were added or retired."""
-    old = [p.id for p in before.exercises()]
-    new = [p.id for p in after.exercises()]
-    gone = [e for e in old if e not in new]
-    came = [e for e in new if e not in old]
-    changes: list[ExerciseChange] = []
-    for exercise in list(gone):
-        for kind, link in (("progressed", "progresses_to"), ("stepped_back", "regresses_to")):
-            match = next((e for e in _chain(exercise, library, link) if e in came), None)
-            if match:
-                changes.append(ExerciseChange(kind, exercise, match))
-                gone.remove(exercise)
-                came.remove(match)
-                break
-    changes += [ExerciseChange("added", None, e) for e in came]
-    changes += [ExerciseChange("retired", e, None) for e in gone]
-    return changes
-
-
-def compare(
-    before: Assessment,
-    after: Assessment,
-    plans: Mapping[str, Plan],
-    library: Library,
-    mcid: Mcid,
-) -> Changes:
-    """`plans` maps "before" and "after" to the plans built from the two assessments."""
+def compare(before: Assessment, after: Assessment, visit: Visit, mcid: Mcid) -> Changes:
+    """The changes from the assessment before to this visit's: measures and tolerances from
+    the two assessments, the exercises' changes (with their reasons) from the plan stage."""
     return Changes(
         since=str(before.date),
         measures=tuple(compare_measures(before, after, mcid)),
         tolerances=tuple(compare_tolerances(before, after)),
         phase_before=before.phase,
         phase_after=after.phase,
-        exercises=tuple(compare_exercises(plans["before"], plans["after"], library)),
+        exercises=visit.changes,
     )
 
 

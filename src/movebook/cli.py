@@ -14,6 +14,7 @@ import click
 
 from movebook import publish
 from movebook.audit import audit_profile
+from movebook.course import plan_course
 from movebook.errors import ProjectError, did_you_mean, os_problem
 from movebook.load import PROFILES_DIR, load_project_sources
 from movebook.plan import build_plan
@@ -143,12 +144,12 @@ def plan(project_dir: Path | None, profile_id: str, as_json: bool) -> None:
             + did_you_mean(profile_id, project.profiles)
         )
     config = project.config
-    result = build_plan(profile, project.library, config.defaults.equipment, config.budget)
+    visit = plan_course(profile, project.library, config.defaults.equipment, config.budget)[-1]
     readiness = phase_readiness(profile, project.library)
     text = (
-        plan_json_text(result, readiness)
+        plan_json_text(visit.plan, readiness, visit.changes)
         if as_json
-        else plan_text(result, project.library, readiness)
+        else plan_text(visit.plan, project.library, readiness, visit.changes)
     )
     click.echo(text, nl=False)
 

@@ -655,7 +655,7 @@ def _continuity(
         return frozenset(), frozenset()
     allowed = {e.id for e in eligible}
     moved_up = patient.phase > previous.phase
-    worse = _worse(previous, patient.assessment)
+    worse_now = worse(previous, patient.assessment)
     kept: set[str] = set()
     avoid: set[str] = set()
     for planned in before.exercises():
@@ -668,12 +668,12 @@ def _continuity(
             kept.add(exercise.id)
         elif easier in allowed:
             kept.add(easier)
-        if easier and not worse and exercise.id in allowed:
+        if easier and not worse_now and exercise.id in allowed:
             avoid.add(easier)
     return frozenset(kept), frozenset(avoid - kept)
 
 
-def _worse(before: Assessment, now: Assessment) -> bool:
+def worse(before: Assessment, now: Assessment) -> bool:
     """Pain or disability up since the last visit, or the clinician moved the phase down."""
     if now.phase < before.phase:
         return True

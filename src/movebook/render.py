@@ -22,18 +22,10 @@ from markupsafe import Markup
 
 from movebook.changes import Changes, compare, criteria_met
 from movebook.chart import ChartLabels, Point, progress_chart, progress_rows
+from movebook.course import Visit, plan_course
 from movebook.errors import Problem, ProjectError
 from movebook.model import Assessment, Config, EducationPage, Exercise, Library, Profile
-from movebook.plan import (
-    Patient,
-    Plan,
-    PlannedDose,
-    Session,
-    build_plans,
-    patient_of,
-    plan_dose,
-    why_not,
-)
+from movebook.plan import Plan, PlannedDose, Session
 from movebook.readiness import psfs_mean
 from movebook.wording import Words, has_catalogue
 
@@ -327,16 +319,16 @@ class Context:
     """The template context shared by every page of one patient's booklet."""
 
     def __init__(self, project_root: Path | None, config: Config, library: Library,
-                 profile: Profile, plan: Plan, assets: str,
+                 profile: Profile, visit: Visit, assets: str,
                  link: str | None, story: Story | None = None) -> None:  # fmt: skip
         self.config = config
         self.story = story or Story(None, ())
         self.link = link  # the patient's private URL, key included: for the handout's QR code
         self.library = library
         self.profile = profile
-        self.plan = plan
+        self.visit = visit
+        self.plan = visit.plan
         self.assessment: Assessment = profile.latest
-        self.patient: Patient = patient_of(profile, library, config.defaults.equipment)
         self.language = profile.language or config.defaults.language
         if not has_catalogue(self.language):
             self.language = "en"
@@ -352,28 +344,16 @@ class Context:
         self.education = sorted(library.education.values(), key=lambda p: (p.meta.order, p.id))
         self.links = Links()
         # Pages for every planned exercise, and for its next step and step back where allowed.
-        for session in plan.sessions:
-            for planned in session.exercises:
-                steps = (self.next_step(planned.exercise), self.step_back(planned.exercise))
-                self.links.exercises.add(planned.id)
-                self.links.exercises.update(step.id for step in steps if step is not None)
-
-    def _suits(self, exercise: Exercise, *, later: bool) -> bool:
-        phases = [p for p in exercise.meta.phases if p >= self.patient.phase or not later]
-        return any(not why_not(exercise, self.patient, self.library, p) for p in phases)
-
-    def _step(self, exercise_id: str | None, *, later: bool) -> Exercise | None:
-        exercise = self.library.exercises.get(exercise_id) if exercise_id else None
-        return exercise if exercise and self._suits(exercise, later=later) else None
+        self.links.exercises.update(visit.steps)
 
     def next_step(self, exercise: Exercise) -> Exercise | None:
-        return self._step(exercise.meta.progresses_to, later=True)
+        return self.visit.next_step(exercise)
 
     def step_back(self, exercise: Exercise) -> Exercise | None:
-        return self._step(exercise.meta.regresses_to, later=False)
+        return self.visit.step_back(exercise)
 
     def dose_for(self, exercise: Exercise) -> PlannedDose:
-        return plan_dose(exercise, self.patient)
+        return self.visit.steps[exercise.id].dose
 
     def values(self, medium: str, **page: Any) -> dict[str, Any]:
         library = self.library
@@ -394,7 +374,7 @@ class Context:
             "blocks": {block.id: block for block in library.blocks},
             "found": [
                 text
-                for finding in self.patient.findings
+                for finding in dict.fromkeys(f.id for f in self.assessment.signature.findings)
                 if (text := library.vocabulary.findings[finding].patient)
             ],
             "goals": self.assessment.goals,
@@ -492,7 +472,8 @@ def render_booklet(
         profile.model_copy(update={"assessments": profile.assessments[: i + 1]})
         for i in range(len(profile.assessments))
     ]
-    plans = build_plans(profile, library, equipment, config.budget)  # each continues the last
+    visits = plan_course(profile, library, equipment, config.budget)  # each continues the last
+    plans = [visit.plan for visit in visits]
     points = tuple(
         Point(a.date, a.measures.nprs, a.measures.odi, psfs_mean(a)) for a in profile.assessments
     )
@@ -506,8 +487,7 @@ def render_booklet(
         changes = None
         if i > 0:
             before, after = profile.assessments[i - 1], profile.assessments[i]
-            plan_pair = {"before": plans[i - 1], "after": plans[i]}
-            changes = compare(before, after, plan_pair, library, config.mcid)
+            changes = compare(before, after, visits[i], config.mcid)
         story = Story(
             changes,
             points[: i + 1],
@@ -519,7 +499,7 @@ def render_booklet(
             else (),
             current=i == current,
         )
-        context = Context(project_root, config, library, upto, plans[i], assets, link, story)
+        context = Context(project_root, config, library, upto, visits[i], assets, link, story)
         one = _render_pages(context, library, plans[i]) if i == current or not blocked else {}
         date = str(upto.latest.date)
         if i == current:

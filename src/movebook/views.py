@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from movebook.audit import CaseloadSummary, ProfileAudit, plan_metrics, summarize
+from movebook.course import ExerciseChange
 from movebook.model import Library
 from movebook.plan import ROUND_SECONDS, Plan, PlannedDose, PlannedExercise
 from movebook.readiness import Check, CriterionCheck, Readiness
@@ -96,7 +97,9 @@ def _exercise_json(planned: PlannedExercise) -> dict[str, Any]:
     }
 
 
-def plan_json(plan: Plan, readiness: Readiness | None = None) -> dict[str, Any]:
+def plan_json(
+    plan: Plan, readiness: Readiness | None = None, changes: Sequence[ExerciseChange] = ()
+) -> dict[str, Any]:
     """The plan as JSON data; `readiness` is left out (null) for a red-flag patient."""
     return {
         "profile": plan.profile,
@@ -143,16 +146,32 @@ def plan_json(plan: Plan, readiness: Readiness | None = None) -> dict[str, Any]:
         "unaddressed_goals": [{"task": n, "why": why} for n, why in plan.unaddressed_goals],
         "stop_rule": ENGLISH.stop_rule(),
         "readiness": None if plan.blocked or readiness is None else readiness_json(readiness),
+        "changes": [
+            {
+                "kind": c.kind,
+                "before": c.before,
+                "after": c.after,
+                "reason": c.reason,
+                "serves": c.serves,
+            }
+            for c in changes
+        ],
     }
 
 
-def plan_json_text(plan: Plan, readiness: Readiness | None = None) -> str:
-    return (
-        json.dumps(plan_json(plan, readiness), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    )
+def plan_json_text(
+    plan: Plan, readiness: Readiness | None = None, changes: Sequence[ExerciseChange] = ()
+) -> str:
+    data = plan_json(plan, readiness, changes)
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def plan_text(plan: Plan, library: Library, readiness: Readiness | None = None) -> str:
+def plan_text(
+    plan: Plan,
+    library: Library,
+    readiness: Readiness | None = None,
+    changes: Sequence[ExerciseChange] = (),
+) -> str:
     """A readable plan for the clinician in the terminal."""
     lines = [f"{plan.profile}: assessment {plan.assessment_date}, phase {plan.phase}"]
     if plan.blocked:
@@ -209,6 +228,13 @@ def plan_text(plan: Plan, library: Library, readiness: Readiness | None = None) 
     if readiness is not None:
         lines.append("")
         lines += readiness_lines(readiness)
+    if changes:
+        lines.append("")
+        lines.append("Changed since the last assessment")
+        for change in changes:
+            moved = " -> ".join(name for name in (change.before, change.after) if name)
+            reason = change.reason + (f" ({change.serves})" if change.serves else "")
+            lines.append(f"  - {change.kind.replace('_', ' ')} {moved}: {reason}")
     for label, missing in (
         ("Findings not addressed", plan.unaddressed_findings),
         ("Goals not rehearsed", plan.unaddressed_goals),

@@ -6,6 +6,7 @@ import datetime
 import functools
 import gettext
 import io
+from collections.abc import Mapping
 from importlib import resources
 
 from babel import Locale, UnknownLocaleError
@@ -14,6 +15,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+from movebook.course import ExerciseChange
 from movebook.plan import ROUND_SECONDS, PlannedDose, PlannedExercise, Session
 
 DOMAIN = "movebook"
@@ -206,6 +208,33 @@ class Words:
         if code == "shorter":
             return _("A shorter time than usual, so that your whole day stays manageable.")
         return _("Your clinician set this amount for you.")
+
+    def change_reason(self, change: ExerciseChange, goals: Mapping[str, str]) -> str:
+        """Why an exercise changed, in a few words a patient reads after "because"."""
+        _ = self.gettext
+        reason = change.reason
+        if reason == "phase":
+            return _("you have moved on to the next phase")
+        if reason == "better":
+            return _("you are ready for the next step")
+        if reason == "worse":
+            return _("it is kinder while things are harder")
+        if reason == "no_longer_fits":
+            return _("it does not suit you at the moment")
+        if reason == "clinician":
+            return _("your clinician chose it")
+        goal = goals.get(change.serves or "")
+        if reason in ("new", "serves") and goal:
+            return _("it practises “%(goal)s”") % {"goal": goal}
+        if reason == "new":
+            return _("it works on something new your clinician found")
+        if reason == "resolved":
+            return _("you no longer need it")
+        if reason == "replaced":
+            return _("your other exercises now do its work")
+        if reason == "budget":
+            return _("it keeps your day short")
+        return _("it builds what your plan is working on")
 
     def stop_rule(self) -> str:
         _ = self.gettext
