@@ -4,6 +4,7 @@ it, so a failure says which rule and where; every test asserts one rule over 500
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -233,21 +234,80 @@ def never_stepped_back(profile: Profile, plan: Plan) -> Violations:
 def no_tag_gaps(profile: Profile, plan: Plan) -> Violations:
     """(e, by the clinical rule rather than the library's tags) Pregnancy: nothing lying on
     the back or front. A running drill only for a patient whose goal is running, and never
-    with impaired balance. Today's plan and every later phase's preview."""
+    with impaired balance. Today's plan and every later phase's preview. With a lateral shift
+    in phase 1, no extension before the shift is corrected, but for the correction itself."""
     names = [p.id for p in plan.exercises()]
     names += [name for step in plan.phases if step.number > plan.phase for name in step.exercises]
     goals = {goal.task for goal in profile.latest.goals}
+    findings = {finding.id for finding in profile.latest.signature.findings}
+    today = {p.id for p in plan.exercises()}
     broken = []
     for name in dict.fromkeys(names):
         meta = LIBRARY.exercises[name].meta
         if "pregnancy" in profile.precautions and meta.position in ("supine", "prone"):
             broken.append(f"{name} ({meta.position}) with pregnancy")
+        if (
+            "lateral_shift" in findings
+            and plan.phase == 1
+            and name in today
+            and "extension" in meta.spine
+            and not meta.marked_side_only
+        ):
+            broken.append(f"{name} (extension) before the lateral shift is corrected")
         if "running" in meta.tasks and (
             "running" not in goals or "balance_impairment" in profile.precautions
         ):
             broken.append(
                 f"{name} (running) for goals {sorted(goals)} and precautions {profile.precautions}"
             )
+    return broken
+
+
+def previews_progress(profile: Profile, plan: Plan) -> Violations:
+    """(h) Later phases show where today's exercises go: each differs from the phase before;
+    each keeps a drill for every goal the library can rehearse in that phase (a sport is the
+    patient's own activity in phase 4); none rehearses only tasks the patient does not have."""
+    patient = patient_of(profile, LIBRARY, DEFAULT_EQUIPMENT)
+    goals = set(patient.tasks)
+    sport = {name for name, task in LIBRARY.vocabulary.tasks.items() if task.sport}
+    excluded = set(profile.latest.overrides.exclude)
+    broken = []
+    shown = [step for step in plan.phases if step.number >= plan.phase]
+    for before, after in itertools.pairwise(shown):
+        if after.exercises and set(after.exercises) == set(before.exercises):
+            made_for = [  # an exercise first used in that phase could have moved things on
+                e.id
+                for e in LIBRARY.exercises.values()
+                if min(e.meta.phases) == after.number
+                and e.meta.block != "regulation"
+                and not e.meta.activity
+                and not why_not(e, patient, LIBRARY, after.number)
+                and (set(e.meta.targets) & set(patient.findings) or set(e.meta.tasks) & goals)
+                and (not set(e.meta.tasks) or set(e.meta.tasks) & goals)
+                and e.id not in excluded
+            ]
+            if made_for:
+                broken.append(
+                    f"phase {after.number} preview repeats phase {before.number} "
+                    f"(though {made_for[0]} is made for it)"
+                )
+    for step in shown[1:]:
+        names = set(step.exercises)
+        for name in names:
+            tasks = set(LIBRARY.exercises[name].meta.tasks)
+            if tasks and not tasks & goals:
+                broken.append(f"phase {step.number} preview {name} is for {sorted(tasks)} only")
+        for task in goals - (sport if step.number >= 4 else set()):
+            possible = [
+                e
+                for e in LIBRARY.exercises.values()
+                if task in e.meta.tasks
+                and e.id not in excluded
+                and not why_not(e, patient, LIBRARY, step.number)
+                and (not e.meta.marked_side_only or e.meta.unilateral)
+            ]
+            if possible and not any(task in LIBRARY.exercises[n].meta.tasks for n in names):
+                broken.append(f"phase {step.number} preview has no drill for {task}")
     return broken
 
 
@@ -334,3 +394,9 @@ def test_a_red_flag_blocks_the_plan_and_anything_else_gets_one(profile: Profile)
     plan = plan_of(profile)
     assert plan.blocked == bool(profile.red_flags)
     assert bool(plan.sessions) != plan.blocked, summary(profile)
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_later_phases_progress_and_keep_every_goal(profile: Profile) -> None:
+    holds(previews_progress, profile)

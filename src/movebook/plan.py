@@ -30,6 +30,7 @@ from movebook.notes import FIRST_THING, NoteReading, Timing, read_note
 SECONDS_PER_REP = 4  # a rep with no tempo given: about four unhurried seconds
 SECONDS_PER_BREATH = 8  # a slow breath in and out, at the least
 SECONDS_BETWEEN_EXERCISES = 20
+SHIFT = "lateral_shift"  # a finding whose correction comes before any extension work
 PRACTICE = "practice"  # the session of activities practised within the day: not timed in it
 SETTLE_BLOCK = "regulation"  # its drills calm the system: one may serve no finding or goal
 CAPACITY_BLOCKS = ("stability", "strength")  # what phases 2-3 build: never cut to nothing
@@ -237,6 +238,15 @@ def why_not(
     ]
     if early:
         return f"it is contraindicated by {', '.join(early)}"
+    # A lateral shift is corrected first (McKenzie): extension waits until the patient stands
+    # straight, unless the drill is itself the shift correction (done on the marked side).
+    if (
+        SHIFT in patient.findings
+        and phase == 1
+        and "extension" in meta.spine
+        and not meta.marked_side_only
+    ):
+        return f"it moves into extension, which waits until the {SHIFT} is corrected"
     preference = patient.assessment.signature.directional_preference
     direction = library.vocabulary.directions.get(preference)
     if direction and direction.avoid_until_phase and phase < direction.avoid_until_phase:
@@ -705,6 +715,10 @@ def _practice(choosing: _Choosing, cover: _Cover) -> list[PlannedExercise]:
         if (task in sport and patient.phase != 3) or cover.tasks.get(task, 0):
             continue
         made_for = [e for e in activities if e.meta.tasks[:1] == [task]]
+        if patient.phase >= 4 and not made_for:  # no rituals then: getting up is its own time
+            made_for = [
+                e for e in drills if task in e.meta.tasks and e.meta.position == "lying_in_bed"
+            ]
         if not made_for and not any(task in e.meta.tasks for e in drills):
             made_for = [e for e in activities if task in e.meta.tasks]
         choice = _best(made_for, choosing, cover)
@@ -1524,7 +1538,12 @@ def _phases(choosing: _Choosing, today: list[Exercise]) -> tuple[PhaseStep, ...]
             status, ids = "current", tuple(e.id for e in today)
         else:
             status = "next" if phase.number == patient.phase + 1 else "later"
+            before = {e.id for e in ahead}
             ahead = _ahead(ahead, phase.number, choosing)
+            if {e.id for e in ahead} == before:  # nothing moved on: one exercise of this phase
+                fresh = _fresh(ahead, phase.number, choosing)
+                if fresh is not None:
+                    ahead.append(fresh)
             ids = tuple(e.id for e in ahead)
             if phase.number >= 4:
                 ids = _routine_preview(ahead, phase.number, choosing)
@@ -1543,28 +1562,97 @@ def _phases(choosing: _Choosing, today: list[Exercise]) -> tuple[PhaseStep, ...]
 
 def _ahead(exercises: Sequence[Exercise], phase: int, choosing: _Choosing) -> list[Exercise]:
     """Each exercise one step on in `phase`: its harder version where allowed, else itself,
-    else the first allowed version further up its ladder; gone if none is allowed."""
+    else the first allowed version further up its ladder; gone if none is allowed. A step
+    that rehearses only tasks the patient does not have is passed over (a shelf reach for
+    someone with no overhead goal). Then every goal keeps a drill that rehearses it."""
     patient, library = choosing.patient, choosing.library
     ahead: dict[str, Exercise] = {}
     for exercise in exercises:
         nxt = library.exercises.get(exercise.meta.progresses_to or "")
-        if nxt is not None and not why_not(nxt, patient, library, phase):
+        if nxt is not None and _may_preview(nxt, phase, choosing):
             ahead.setdefault(nxt.id, nxt)
             continue
-        found = _continue(exercise, phase, patient, library)
+        found = _continue(exercise, phase, choosing)
         if found:
             ahead.setdefault(found, library.exercises[found])
+    # One of each pattern: the furthest along its ladder (a bag pickup, not also a wall hinge).
+    furthest: dict[str, Exercise] = {}
+    for exercise in ahead.values():
+        family = choosing.pattern(exercise)
+        held = furthest.get(family)
+        if held is None or min(exercise.meta.phases) > min(held.meta.phases):
+            furthest[family] = exercise
+    kept = set(map(id, furthest.values()))
+    ahead = {name: e for name, e in ahead.items() if id(e) in kept}
+    sport = _sports(library)
+    for task in patient.tasks:
+        if (task in sport and phase >= 4) or any(task in e.meta.tasks for e in ahead.values()):
+            continue
+        serving = [
+            e
+            for e in library.exercises.values()
+            if task in e.meta.tasks and _may_preview(e, phase, choosing)
+        ]
+        serving.sort(key=lambda e: (abs(min(e.meta.phases) - phase), e.id))
+        if serving:
+            ahead.setdefault(serving[0].id, serving[0])
     return list(ahead.values())
+
+
+def _fresh(ahead: Sequence[Exercise], phase: int, choosing: _Choosing) -> Exercise | None:
+    """An exercise made for `phase` (first used in it) that serves this patient, of a pattern
+    the preview does not hold yet where there is one: so a later phase always moves on."""
+    taken = {choosing.pattern(e) for e in ahead}
+    patient, library = choosing.patient, choosing.library
+    fresh = [
+        e
+        for e in library.exercises.values()
+        if min(e.meta.phases) == phase
+        and e not in ahead
+        and e.meta.block != SETTLE_BLOCK
+        and not e.meta.activity
+        and _relevant(e, patient, library)
+        and _may_preview(e, phase, choosing)
+    ]
+    # a new pattern first; else the harder exercise of one the preview has
+    fresh.sort(
+        key=lambda e: (
+            choosing.pattern(e) in taken,
+            -len(set(e.meta.targets) & set(patient.findings)),
+            e.id,
+        )
+    )
+    return fresh[0] if fresh else None
+
+
+def _may_preview(exercise: Exercise, phase: int, choosing: _Choosing) -> bool:
+    """Allowed in `phase`, not excluded, and not made only for tasks the patient lacks."""
+    patient = choosing.patient
+    tasks = set(exercise.meta.tasks)
+    foreign = bool(tasks) and not tasks & set(patient.tasks)
+    return (
+        exercise.id not in patient.assessment.overrides.exclude
+        and not why_not(exercise, patient, choosing.library, phase)
+        and _sided_if_marked(exercise, patient)
+        and not foreign
+    )
 
 
 def _routine_preview(
     exercises: Sequence[Exercise], phase: int, choosing: _Choosing
 ) -> tuple[str, ...]:
     """The maintenance routine a later phase 4 would keep: at most the main session's size,
-    the most useful first, without drills for a sport the patient will simply do."""
+    the most useful first, without drills for a sport the patient will simply do, and without
+    a settling drill or a move out of bed (a short routine of what keeps the gains)."""
     library, patient = choosing.library, choosing.patient
     sport = _sports(library)
-    kept = [e for e in exercises if not (e.meta.tasks and set(e.meta.tasks) <= sport)]
+    kept = [
+        e
+        for e in exercises
+        if not (e.meta.tasks and set(e.meta.tasks) <= sport)
+        and e.meta.block != SETTLE_BLOCK
+        and (e.meta.position != "lying_in_bed" or set(e.meta.tasks) & set(patient.tasks))
+    ]
     ranked = sorted(
         kept,
         key=lambda e: (
@@ -1575,19 +1663,39 @@ def _routine_preview(
             e.id,
         ),
     )
-    chosen = {e.id for e in ranked[: choosing.budget.main_max]}
-    del phase
-    return tuple(e.id for e in kept if e.id in chosen)
+    chosen = [e for e in kept if e.id in {r.id for r in ranked[: choosing.budget.main_max]}]
+    taken = {choosing.pattern(e) for e in chosen}
+    more = sorted(  # a routine of four at least: more of what serves the patient
+        (
+            e
+            for e in library.exercises.values()
+            if choosing.pattern(e) not in taken
+            and e.meta.block != SETTLE_BLOCK
+            and e.meta.position != "lying_in_bed"
+            and not e.meta.activity
+            and _relevant(e, patient, library)
+            and _may_preview(e, phase, choosing)
+        ),
+        key=lambda e: (-len(set(e.meta.targets) & set(patient.findings)), e.id),
+    )
+    for exercise in more:
+        if len(chosen) >= choosing.budget.main_min:
+            break
+        if choosing.pattern(exercise) not in taken:
+            chosen.append(exercise)
+            taken.add(choosing.pattern(exercise))
+    return tuple(e.id for e in chosen)
 
 
-def _continue(exercise: Exercise, phase: int, patient: Patient, library: Library) -> str:
+def _continue(exercise: Exercise, phase: int, choosing: _Choosing) -> str:
     """Follow progressions to the first version that suits `phase`: continuity across phases."""
+    library = choosing.library
     current: Exercise | None = exercise
     seen: set[str] = set()
     best = ""
     while current is not None and current.id not in seen:
         seen.add(current.id)
-        if not why_not(current, patient, library, phase):
+        if _may_preview(current, phase, choosing):
             best = current.id
         nxt = current.meta.progresses_to
         current = library.exercises.get(nxt) if nxt else None
