@@ -243,6 +243,7 @@ def test_audit_prints_a_header_a_line_per_profile_and_a_summary() -> None:
         "exercises/day",
         "min/day",
         "min/week",
+        "in-day-min",
         "sessions/day",
         "off-library",
         "precautions",
@@ -258,12 +259,13 @@ def test_audit_prints_a_header_a_line_per_profile_and_a_summary() -> None:
                 f"blocked by red flags: {', '.join(profile.red_flags)}",
             ]
             continue
-        assert row.split(None, 7) == [
+        assert row.split(None, 8) == [
             profile.id,
             str(audit.phase),
             str(metrics.max_distinct_per_day),
             f"{metrics.min_minutes_per_day}-{metrics.max_minutes_per_day}",
             str(metrics.minutes_per_week),
+            str(metrics.practice_minutes_per_day),
             str(metrics.max_sessions_per_day),
             str(len(audit.off_library)),
             ", ".join(profile.precautions) or "-",

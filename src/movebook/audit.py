@@ -82,7 +82,10 @@ def _day(counts: Counter[str], sessions: dict[str, Session]) -> DayLoad:
 
 
 def _practice_minutes(planned: PlannedExercise) -> int:
-    """An activity's minutes on a day it is done: each time, times how often that day."""
+    """An activity's minutes on a day it is done: each time, times how often that day; one
+    bound to an occasion (a long journey) is not part of an ordinary day."""
+    if planned.exercise.meta.occasion:
+        return 0
     each = math.ceil(planned.dose.seconds / 60)
     return each * (planned.dose.per_day or 1)
 
@@ -105,6 +108,8 @@ def plan_metrics(plan: Plan) -> PlanMetrics:
     each_side: list[str] = []
     for session in plan.sessions:
         for planned in session.exercises:
+            if session.id == PRACTICE and planned.exercise.meta.occasion:
+                continue  # done on its occasion: no weekly count to hold to the library's
             if session.id == PRACTICE:  # each activity keeps its own rhythm
                 exposures[planned.id] += _per_week(planned)
             else:

@@ -42,6 +42,7 @@ class ExerciseChange:
     after: str | None
     reason: str = ""  # one of the reasons above
     serves: str | None = None  # added: the goal task or finding it is for
+    goal: bool = False  # `serves` is a goal task (else a finding)
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,10 @@ def changes_between(
                 reason = RESOLVED
             else:
                 reason = REPLACED if wanted <= served else BUDGET_CUT
-        reasoned.append(ExerciseChange(change.kind, change.before, change.after, reason, serves))
+        goal = serves is not None and serves in patient.tasks
+        reasoned.append(
+            ExerciseChange(change.kind, change.before, change.after, reason, serves, goal)
+        )
     return reasoned
 
 

@@ -578,6 +578,9 @@ class ExerciseMeta(Strict):
     # Practised inside the day's own activity (a walk, standing at the stove, a journey), not
     # in a session: dosed as the library says, and its minutes are the activity's.
     activity: bool = False
+    # An activity bound to an occasion ("On a long journey or a long meeting"): done then, as
+    # often as its dose says, not every day.
+    occasion: Text | None = None
     # A load carried in one hand: the hand that makes the side needing work do more.
     load_hand: Literal["same", "opposite"] | None = None
     rituals: list[RitualId] = []

@@ -120,6 +120,14 @@ class Session:
 
     @property
     def minutes(self) -> int:
+        """Its minutes each time; of the day's practice, each activity as often as it is done
+        on an ordinary day (a walk twice a day counts twice)."""
+        if self.id == PRACTICE:  # what is bound to an occasion is not in an ordinary day
+            return sum(
+                max(1, math.ceil(e.dose.seconds / 60)) * (e.dose.per_day or 1)
+                for e in self.exercises
+                if not e.exercise.meta.occasion
+            )
         seconds = sum(e.dose.seconds + SECONDS_BETWEEN_EXERCISES for e in self.exercises)
         return max(1, math.ceil(seconds / 60))
 
@@ -506,6 +514,7 @@ def _planned(exercise: Exercise, patient: Patient, pinned: bool = False) -> Plan
     tasks = patient.tasks
     timing = patient.asked.get(exercise.id)
     trigger = timing.trigger if timing and timing.trigger != FIRST_THING else None
+    trigger = trigger or exercise.meta.occasion
     return PlannedExercise(
         exercise=exercise,
         dose=plan_dose(exercise, patient),
@@ -598,7 +607,16 @@ def _plan(
     dropped: list[tuple[str, str]] = []
     practice = _practice(choosing, cover)
     daily = _ritual_goals(choosing, cover)
-    main = _main_session(choosing, cover, {e.id for e in daily})
+    # The main session leaves room in the day's distinct exercises for the day's practice,
+    # its goals' daily drills and the move out of bed.
+    getting_up = any(_gets_up(e, patient) for e in eligible)
+    reserved = len(practice) + len(daily) + int(getting_up)
+    main_max = max(budget.main_min, min(budget.main_max, budget.distinct_max - reserved))
+    main = _main_session(
+        replace(choosing, budget=budget.model_copy(update={"main_max": main_max})),
+        cover,
+        {e.id for e in daily},
+    )
     if patient.phase >= 4:  # no rituals in phase 4: the desk break is part of the working day
         practice += [_planned(e, patient) for e in daily]
         daily = []
@@ -881,7 +899,8 @@ def _main_session(
             break
         picked.append(choice)
         cover.add(choice)
-    picked.sort(key=lambda e: (choosing.order[e.meta.block], e.id))
+    # Blocks in their order; within a block, from the floor up, so positions change little.
+    picked.sort(key=lambda e: (choosing.order[e.meta.block], _level(e, library), e.id))
     pinned_ids = {e.id for e in pinned}
     return [_planned(e, patient, pinned=e.id in pinned_ids) for e in picked]
 
@@ -1012,25 +1031,26 @@ def _trim(
 ) -> tuple[list[PlannedExercise], list[tuple[Ritual, list[PlannedExercise]]]] | None:
     """One step towards the budget, the least loss first: fewer sets in the main session;
     if the whole day is too long, an exercise a ritual repeats from another ritual, then a
-    ritual's least useful extra; then the main session's least useful exercise (never the
-    clinician's, the only drill for a daily-life goal, or in phases 2-3 the only stability
-    or strength exercise); then a shorter timed drill. None: nothing is left to take away."""
+    ritual's least useful extra; then the weaker side's extra set; then the main session's
+    least useful exercise (never the clinician's, the only drill for a daily-life goal, or
+    in phases 2-3 the only stability or strength exercise); then a shorter timed drill.
+    None: nothing is left to take away."""
     heavy = [p for p in main if p.dose.sets > 2 and not p.pinned]
     if heavy:
         least = min(heavy, key=lambda p: (_value(p, choosing), p.id))
         fewer = replace(least, dose=replace(least.dose, sets=2))
         return [fewer if p is least else p for p in main], rituals
-    extra = [p for p in main if p.dose.extra_side and not p.pinned]
-    if extra:  # both sides the same: the set more on the weaker side goes first
-        most = max(extra, key=lambda p: (p.dose.seconds, p.id))
-        even = replace(most, dose=replace(most.dose, extra_side=None, extra_hand=None))
-        return [even if p is most else p for p in main], rituals
     everyone = [*main, *(p for _, members in rituals for p in members)]
     in_main = {p.id for p in main}
     if not only_main:
         thinner = _thinner_rituals(rituals, choosing, everyone, in_main, dropped)
         if thinner is not None:
             return main, thinner
+    extra = [p for p in main if p.dose.extra_side and not p.pinned]
+    if extra:  # both sides the same: the set more on the weaker side, before an exercise
+        most = max(extra, key=lambda p: (p.dose.seconds, p.id))
+        even = replace(most, dose=replace(most.dose, extra_side=None, extra_hand=None))
+        return [even if p is most else p for p in main], rituals
     removable = [p for p in main if not p.held and not _value(p, choosing, everyone)[1]]
     if len(main) > choosing.budget.main_min and removable:
         least = min(removable, key=lambda p: (_value(p, choosing, everyone), p.id))
@@ -1495,7 +1515,12 @@ def _session(
     if per_day is None and per_week is None:
         per_day = 1
     timed = tuple(
-        replace(p, dose=replace(p.dose, per_day=per_day, per_week=per_week)) for p in exercises
+        replace(
+            p,
+            dose=replace(p.dose, per_day=per_day, per_week=per_week),
+            every_min=every_min or p.every_min,
+        )
+        for p in exercises
     )
     return Session(session_id, timed, per_day, per_week, ritual, every_min)
 

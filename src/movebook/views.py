@@ -199,17 +199,17 @@ def plan_text(
             else "each as often as it says"
         )
         lines.append("")
+        minutes = f"~{session.minutes} min, " if session.minutes else ""
         lines.append(
-            f"{ENGLISH.session_name(session)} (~{session.minutes} min, {how_often}; "
+            f"{ENGLISH.session_name(session)} ({minutes}{how_often}; "
             f"{ENGLISH.session_when(session).lower()})"
         )
         for planned in session.exercises:
             meta = planned.exercise.meta
             amount = dose_text(planned.dose)
             if planned.when or planned.every_min:  # the note's timing replaces the count
-                amount = (
-                    amount.rsplit(", ", 1)[0] + ", " + ENGLISH.dose_often(planned.dose, planned)
-                )
+                often = ENGLISH.dose_often(planned.dose, planned, mid_line=True)
+                amount = amount.rsplit(", ", 1)[0] + ", " + often
             pin = " [pinned]" if planned.pinned else " [asked in the note]" if planned.asked else ""
             lines.append(f"  {blocks[meta.block]:<12} {meta.title}{pin}: {amount}")
             why = list(planned.addresses) + list(planned.rehearses)
@@ -233,8 +233,9 @@ def plan_text(
         lines.append("Changed since the last assessment")
         for change in changes:
             moved = " -> ".join(name for name in (change.before, change.after) if name)
-            reason = change.reason + (f" ({change.serves})" if change.serves else "")
-            lines.append(f"  - {change.kind.replace('_', ' ')} {moved}: {reason}")
+            reason = ENGLISH.change_reason(change, {})
+            serves = f" ({change.serves})" if change.serves else ""
+            lines.append(f"  - {change.kind.replace('_', ' ')} {moved}: {reason}{serves}")
     for label, missing in (
         ("Findings not addressed", plan.unaddressed_findings),
         ("Goals not rehearsed", plan.unaddressed_goals),
@@ -393,6 +394,7 @@ AUDIT_COLUMNS = (
     "exercises/day",
     "min/day",
     "min/week",
+    "in-day-min",
     "sessions/day",
     "off-library",
     "precautions",
@@ -406,6 +408,7 @@ def _audit_cells(audit: ProfileAudit) -> list[str]:
         str(metrics.max_distinct_per_day),
         f"{metrics.min_minutes_per_day}-{metrics.max_minutes_per_day}",
         str(metrics.minutes_per_week),
+        str(metrics.practice_minutes_per_day),
         str(metrics.max_sessions_per_day),
         str(len(audit.off_library)),
         ", ".join(audit.precautions) or "-",
@@ -416,7 +419,9 @@ def audit_text(audits: Sequence[ProfileAudit]) -> str:
     """The caseload audit for the terminal: a line per profile under a header, a summary.
 
     `exercises/day` is the most distinct exercises on any day, `min/day` the least and most
-    minutes on any day, `sessions/day` the most sessions on any day, `off-library` how many
+    minutes on any day, `in-day-min` the most minutes of activities practised within a day
+    (walks, standing practice: not counted in `min/day`), `sessions/day` the most sessions on
+    any day, `off-library` how many
     exercises are done more than twice or less than half as often a week as the library
     doses them for the phase (clinician doses aside)."""
     width = max([len("profile"), *(len(audit.profile) for audit in audits)])
@@ -471,6 +476,7 @@ def _audit_json(audit: ProfileAudit) -> dict[str, Any]:
         "max_minutes_per_day": metrics.max_minutes_per_day,
         "minutes_per_week": metrics.minutes_per_week,
         "max_sessions_per_day": metrics.max_sessions_per_day,
+        "practice_minutes_per_day": metrics.practice_minutes_per_day,
         "days": [
             {
                 "day": day,

@@ -112,15 +112,20 @@ class Words:
             "num": minutes
         }
 
-    def dose_often(self, dose: PlannedDose, planned: PlannedExercise | None = None) -> str:
+    def dose_often(
+        self, dose: PlannedDose, planned: PlannedExercise | None = None, mid_line: bool = False
+    ) -> str:
         """How often an exercise is done: the clinician's own words where the note set them
-        ("before every performance"), an interval, or a count."""
-        if planned is not None and planned.when:
-            return planned.when[:1].upper() + planned.when[1:]
-        if planned is not None and planned.every_min:
-            every = self.every(planned.every_min)
-            return every[:1].upper() + every[1:]
-        return self.how_often(dose.per_day, dose.per_week)
+        ("before every performance"), an interval, or a count. Capitalised to start a line."""
+        if planned is not None and planned.when and planned.every_min:
+            often = f"{planned.when}, {self.every(planned.every_min)}"
+        elif planned is not None and planned.when:
+            often = planned.when
+        elif planned is not None and planned.every_min:
+            often = self.every(planned.every_min)
+        else:
+            return self.how_often(dose.per_day, dose.per_week)
+        return often[:1].lower() + often[1:] if mid_line else often[:1].upper() + often[1:]
 
     def session_often(self, session: Session) -> str:
         """How often a session is done: a count or an interval, never both."""
@@ -226,6 +231,8 @@ class Words:
         goal = goals.get(change.serves or "")
         if reason in ("new", "serves") and goal:
             return _("it practises “%(goal)s”") % {"goal": goal}
+        if reason in ("new", "serves") and change.goal:
+            return _("it practises one of your goals")
         if reason == "new":
             return _("it works on something new your clinician found")
         if reason == "resolved":
