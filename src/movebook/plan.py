@@ -810,7 +810,7 @@ def _main_session(
         if e.id not in choosing.avoid
         and e.id not in (elsewhere or ())
         and not e.meta.activity
-        and not (elsewhere is not None and _daily_context(e, patient.phase) and patient.phase < 4)
+        and not (elsewhere is not None and _daily_context(e, patient.phase))
         and not (e.meta.position == "lying_in_bed" and e.meta.rituals)
     ]
 
@@ -962,6 +962,110 @@ def _day(
     daily: Sequence[Exercise] = (),
 ) -> list[Session]:
     """Phases 1-3: the main session on some days, the rituals every day, within the budget."""
+    sessions = _day_within_budget(main, choosing, cover, dropped, practice, daily)
+    return _daily_in_main(_settled_daily(sessions, choosing), choosing)
+
+
+def _settled_daily(sessions: list[Session], choosing: _Choosing) -> list[Session]:
+    """The main session's settling drill, if its library dose is daily and no ritual took it,
+    would be done too rarely: it becomes the breathing drill a ritual already does, or goes."""
+    main, rituals = sessions[0], sessions[1:]
+    settle = [p for p in main.exercises if p.exercise.meta.block == SETTLE_BLOCK and not p.held]
+    if not settle:
+        return sessions
+    planned = settle[0]
+    if _within(_exposures(sessions)[planned.id], planned.exercise, choosing):
+        return sessions
+    exposures = _exposures(sessions)
+    swaps = [
+        p
+        for s in rituals
+        for p in s.exercises
+        if p.exercise.meta.block == SETTLE_BLOCK
+        and p.id not in {e.id for e in main.exercises}
+        and exposures[p.id] + (main.per_week or 0)
+        <= 2 * weekly_dose(p.exercise, choosing.patient.phase)
+    ]
+    if swaps:
+        swap = _planned(swaps[0].exercise, choosing.patient)
+        changed = [swap if p is planned else p for p in main.exercises]
+    elif len(main.exercises) > choosing.budget.main_min:
+        changed = [p for p in main.exercises if p is not planned]
+    else:
+        return sessions
+    return [_session("main", changed, per_week=main.per_week), *rituals]
+
+
+def _daily_in_main(sessions: list[Session], choosing: _Choosing) -> list[Session]:
+    """A daily drill (a mobility drill the library doses twice a day) that only the main
+    session holds is done too rarely: it leaves the main session while that keeps its four."""
+    main, rituals = sessions[0], sessions[1:]
+    exposures = _exposures(sessions)
+    everyone = [p for s in sessions for p in s.exercises]
+    rare = [
+        p
+        for p in main.exercises
+        if not p.held
+        and phase_dose(p.exercise, choosing.patient.phase).per_day is not None
+        and not _within(exposures[p.id], p.exercise, choosing)
+        and not _value(p, choosing, everyone)[1]
+    ]
+    keep = list(main.exercises)
+    for planned in sorted(rare, key=lambda p: (_value(p, choosing, everyone), p.id)):
+        if len(keep) <= choosing.budget.main_min:
+            break
+        keep.remove(planned)
+    rituals = [_with_daily(s, [p for p in rare if p in keep], choosing) for s in rituals]
+    out = [_session("main", keep, per_week=main.per_week), *rituals]
+    day = sum(s.minutes * (s.per_day or 1) for s in out if s.id != PRACTICE)
+    if day > choosing.budget.main_day_minutes:  # the day cannot hold them: leave them be
+        return [_session("main", keep, per_week=main.per_week), *sessions[1:]]
+    return out
+
+
+def _with_daily(session: Session, rare: Sequence[PlannedExercise], choosing: _Choosing) -> Session:
+    """A ritual with the daily drills it can take (by its tags, or its blocks and positions),
+    one breathing drill at most, in a micro-dose."""
+    ritual = session.ritual
+    if ritual is None or not rare:
+        return session
+    members = list(session.exercises)
+    for planned in rare:
+        meta = planned.exercise.meta
+        takes = ritual.id in meta.rituals or (
+            meta.block in ritual.reuses and meta.position in ritual.positions
+        )
+        breathing = meta.block == SETTLE_BLOCK and any(
+            p.exercise.meta.block == SETTLE_BLOCK for p in members
+        )
+        # getting down to the floor hurts early on: one floor bout a day, the main session's
+        floor = _level(planned.exercise, choosing.library) == _FLOOR_LEVEL and _painful_early(
+            choosing.patient
+        )
+        if takes and not breathing and not floor and planned.id not in {p.id for p in members}:
+            members.append(replace(planned, dose=_micro(planned.dose)))
+    if len(members) == len(session.exercises):
+        return session
+    order = {block.id: index for index, block in enumerate(choosing.library.blocks)}
+    getting_up = [p for p in members if _gets_up(p.exercise, choosing.patient)]
+    rest = sorted(
+        (p for p in members if p not in getting_up),
+        key=lambda p: (_flow(p.exercise, ritual, choosing.library), order[p.exercise.meta.block]),
+    )
+    return _session(
+        session.id, [*getting_up, *rest], session.per_day, session.per_week, ritual,
+        session.every_min,
+    )  # fmt: skip
+
+
+def _day_within_budget(
+    main: list[PlannedExercise],
+    choosing: _Choosing,
+    cover: _Cover,
+    dropped: list[tuple[str, str]],
+    practice: Sequence[PlannedExercise],
+    daily: Sequence[Exercise],
+) -> list[Session]:
     budget = choosing.budget
 
     def compose(fill: float) -> list[tuple[Ritual, list[PlannedExercise]]]:
@@ -1218,7 +1322,7 @@ def _rituals(
     patient, library, budget = choosing.patient, choosing.library, choosing.budget
     portfolio = {p.id: p for p in main}
     # Getting down to the floor hurts early on: one floor bout a day, main session included.
-    painful = "painful_transitions" in patient.findings and patient.phase == 1
+    painful = _painful_early(patient)
     day = _Day(
         distinct=set(portfolio) | {p.id for p in practice},
         floor_bouts=int(any(_level(p.exercise, library) == _FLOOR_LEVEL for p in main)),
@@ -1325,6 +1429,11 @@ def _weekly(ritual: Ritual) -> int:
     return 14 if ritual.id == "midday" else 7
 
 
+def _painful_early(patient: Patient) -> bool:
+    """Getting down to the floor and up again hurts: one floor bout a day is enough."""
+    return "painful_transitions" in patient.findings and patient.phase == 1
+
+
 def _first_thing(exercise: Exercise, patient: Patient) -> bool:
     """The note asks for it as the first move of the day: straight after getting up."""
     timing = patient.asked.get(exercise.id)
@@ -1406,6 +1515,12 @@ def _sessions(
         per_day, every_min = 1, None
         if ritual.id == "midday":
             every_min, per_day = _reset_rhythm(members, resets)
+        if every_min is not None:  # the note's interval is for its drill, not for the rest
+            members = [
+                p
+                for p in members
+                if p.held or 7 * per_day <= 2 * weekly_dose(p.exercise, choosing.patient.phase)
+            ]
         sessions.append(
             _session(ritual.id, members, per_day=per_day, ritual=ritual, every_min=every_min)
         )
@@ -1448,6 +1563,7 @@ def _maintenance(
             for e in choosing.eligible
             if choosing.pattern(e) not in taken
             and not (e.meta.tasks and set(e.meta.tasks) <= sport)
+            and not _daily_context(e, choosing.patient.phase)
             and e.meta.position != "lying_in_bed"
             and _relevant(e, choosing.patient, library)
         ]
@@ -1471,6 +1587,7 @@ def _maintenance(
             if choosing.pattern(e) not in taken
             and not e.meta.activity
             and not (e.meta.tasks and set(e.meta.tasks) <= sport)
+            and not _daily_context(e, choosing.patient.phase)
             and e.meta.position != "lying_in_bed"
             and _relevant(e, choosing.patient, library)
         ]
