@@ -330,7 +330,7 @@ def test_minutes_a_day_and_the_phase_4_maintenance_routine_keep_the_budget(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 13 open: a twice-daily drill the main session needs and no ritual can hold (4 in 500)",
+    reason="issue 13 open: a twice-daily drill the main session needs, no ritual holds (4 in 500)",
 )
 @RULES
 @given(profiles(red_flags=False))
