@@ -311,6 +311,43 @@ def previews_progress(profile: Profile, plan: Plan) -> Violations:
     return broken
 
 
+def shift_corrected_first(profile: Profile, plan: Plan) -> Violations:
+    """(e) With a lateral shift, a session that bends back starts the shift's correction
+    first: the glide on the marked side comes before any extension in that session (breathing
+    drills aside)."""
+    signature = profile.latest.signature
+    sides = {f.side for f in signature.findings if f.id == "lateral_shift"}
+    if not sides:
+        return []
+    marked = sides & {"left", "right"} or signature.directional_preference.endswith(
+        ("_left", "_right")
+    )
+    patient = patient_of(profile, LIBRARY, DEFAULT_EQUIPMENT)
+    corrections = [
+        e
+        for e in LIBRARY.exercises.values()
+        if e.meta.marked_side_only
+        and "lateral_shift" in e.meta.targets
+        and not why_not(e, patient, LIBRARY)
+        and e.id not in profile.latest.overrides.exclude
+    ]
+    if not marked or not corrections:  # no side to correct towards, or no glide allowed
+        return []
+    broken = []
+    for session in plan.sessions:
+        ids = [p.id for p in session.exercises]
+        for index, planned in enumerate(session.exercises):
+            meta = planned.exercise.meta
+            if "extension" not in meta.spine or meta.marked_side_only:
+                continue
+            if meta.block == "regulation":  # a breathing drill is no extension exercise
+                continue
+            before = session.exercises[:index]
+            if not any(p.exercise.meta.marked_side_only for p in before):
+                broken.append(f"{session.id}: {planned.id} before a shift correction ({ids})")
+    return broken
+
+
 # --- the tests ---------------------------------------------------------------------------
 
 
@@ -400,3 +437,9 @@ def test_a_red_flag_blocks_the_plan_and_anything_else_gets_one(profile: Profile)
 @given(profiles(red_flags=False))
 def test_later_phases_progress_and_keep_every_goal(profile: Profile) -> None:
     holds(previews_progress, profile)
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_with_a_lateral_shift_the_correction_comes_before_extension(profile: Profile) -> None:
+    holds(shift_corrected_first, profile)

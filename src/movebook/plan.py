@@ -899,8 +899,35 @@ def _main_session(
             break
         picked.append(choice)
         cover.add(choice)
-    # Blocks in their order; within a block, from the floor up, so positions change little.
-    picked.sort(key=lambda e: (choosing.order[e.meta.block], _level(e, library), e.id))
+    # With a shift, extension comes only after the glide that corrects it, in the session.
+    extending = any("extension" in e.meta.spine and not e.meta.marked_side_only for e in picked)
+    if SHIFT in patient.findings and extending:
+        glides = [
+            e
+            for e in choosing.eligible
+            if e.meta.marked_side_only and SHIFT in e.meta.targets and not e.meta.activity
+        ]
+        if glides and not any(e in picked for e in glides):
+            glide = _best(glides, choosing, cover)
+            if glide is not None:
+                if len(picked) >= budget.main_max:
+                    others = [e for e in picked if e not in pinned and e not in asked]
+                    if others:
+                        picked.remove(others[-1])
+                picked.append(glide)
+    # Blocks in their order; within a block the shift's correction first, then from the floor
+    # up, so positions change little.
+    shifted = SHIFT in patient.findings
+    picked.sort(
+        key=lambda e: (
+            e.meta.block != SETTLE_BLOCK,
+            not (shifted and e.meta.marked_side_only),
+            choosing.order[e.meta.block],
+            not e.meta.marked_side_only,
+            _level(e, library),
+            e.id,
+        )
+    )
     pinned_ids = {e.id for e in pinned}
     return [_planned(e, patient, pinned=e.id in pinned_ids) for e in picked]
 
@@ -1042,7 +1069,19 @@ def _with_daily(session: Session, rare: Sequence[PlannedExercise], choosing: _Ch
         floor = _level(planned.exercise, choosing.library) == _FLOOR_LEVEL and _painful_early(
             choosing.patient
         )
-        if takes and not breathing and not floor and planned.id not in {p.id for p in members}:
+        level = _flow(planned.exercise, ritual, choosing.library)
+        uncorrected = _needs_correction(planned.exercise, choosing.patient) and not any(
+            p.exercise.meta.marked_side_only
+            and _flow(p.exercise, ritual, choosing.library) <= level
+            for p in members
+        )
+        if (
+            takes
+            and not breathing
+            and not floor
+            and not uncorrected
+            and planned.id not in {p.id for p in members}
+        ):
             members.append(replace(planned, dose=_micro(planned.dose)))
     if len(members) == len(session.exercises):
         return session
@@ -1050,7 +1089,11 @@ def _with_daily(session: Session, rare: Sequence[PlannedExercise], choosing: _Ch
     getting_up = [p for p in members if _gets_up(p.exercise, choosing.patient)]
     rest = sorted(
         (p for p in members if p not in getting_up),
-        key=lambda p: (_flow(p.exercise, ritual, choosing.library), order[p.exercise.meta.block]),
+        key=lambda p: (
+            _flow(p.exercise, ritual, choosing.library),
+            order[p.exercise.meta.block],
+            not p.exercise.meta.marked_side_only,
+        ),
     )
     return _session(
         session.id, [*getting_up, *rest], session.per_day, session.per_week, ritual,
@@ -1192,6 +1235,10 @@ def _thinner_rituals(
         for planned in exercises
         if not planned.held
         and not _needed_in_ritual(planned, ritual, choosing)
+        and not (  # the glide stays while an extension drill in the ritual needs it first
+            planned.exercise.meta.marked_side_only
+            and any(_needs_correction(p.exercise, choosing.patient) for p in exercises)
+        )
         and not (planned.rehearses and _value(planned, choosing, everyone)[1])
     ]
     if not candidates:
@@ -1290,6 +1337,12 @@ class _Composing:
             return False  # one breathing drill a ritual is enough
         if exercise.id not in self.day.distinct and len(self.day.distinct) >= self.limit:
             return False
+        if _needs_correction(exercise, self.patient) and not any(
+            e.meta.marked_side_only
+            and _flow(e, self.ritual, self.library) <= _flow(exercise, self.ritual, self.library)
+            for e in self.picked
+        ):
+            return False  # with a shift, no extension before the glide that corrects it
         levels = {_level(e, self.library) for e in [*self.picked, exercise]}
         if len(levels) > 3:  # taken in level order, that is at most two changes of position
             return False
@@ -1409,10 +1462,12 @@ def _rituals(
         picked = sorted(
             being.picked,
             key=lambda e: (
+                e.meta.position != "lying_in_bed",  # out of bed first
                 _flow(e, ritual, library)
                 if not _first_thing(e, patient)
                 else _LEVEL["sitting"] - 1,
                 choosing.order[e.meta.block],
+                not e.meta.marked_side_only,  # a shift's correction before any extension
                 e.id,
             ),
         )
@@ -1427,6 +1482,18 @@ def _rituals(
 def _weekly(ritual: Ritual) -> int:
     """How often a week a ritual is done, at the least: the mid-day reset twice a day."""
     return 14 if ritual.id == "midday" else 7
+
+
+def _needs_correction(exercise: Exercise, patient: Patient) -> bool:
+    """An extension drill for a patient with a lateral shift: the shift's correction (a glide
+    on the marked side) comes first in its session. Breathing drills aside."""
+    meta = exercise.meta
+    return (
+        SHIFT in patient.findings
+        and "extension" in meta.spine
+        and not meta.marked_side_only
+        and meta.block != SETTLE_BLOCK
+    )
 
 
 def _painful_early(patient: Patient) -> bool:
