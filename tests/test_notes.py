@@ -459,6 +459,39 @@ def test_a_region_ask_names_the_blocks_of_its_kind() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("findings", "targets"),
+    [
+        # the other side's finding is not the left hip's; an unsided one, or both sides, is
+        (
+            {"hip_mobility_limited": "right", "glute_underuse": None, "apical_breathing": None},
+            ("glute_underuse",),
+        ),
+        ({"hip_abductor_weakness": "both"}, ("hip_abductor_weakness",)),
+        # none there: any of the region's
+        ({"hip_mobility_limited": "right"}, FINDINGS["hip"]),
+    ],
+)
+def test_the_findings_a_region_ask_targets_for_a_patient(
+    findings: dict[str, str | None], targets: tuple[str, ...]
+) -> None:
+    (ask,) = regions("Strengthen your left hip.")
+    assert ask.targets(findings) == targets
+
+
+def test_an_exercise_works_a_region_in_its_position_and_block() -> None:
+    standing, side_lying = regions("Strengthen your left hip standing and side-lying.")
+    patient = {"hip_abductor_weakness": "left"}
+    clam, carry = LIBRARY.exercises["side-lying-clam"], LIBRARY.exercises["suitcase-carry"]
+    assert (standing.worked_by(clam, patient), standing.worked_by(carry, patient)) == (False, True)
+    assert (side_lying.worked_by(clam, patient), side_lying.worked_by(carry, patient)) == (
+        True,
+        False,
+    )
+    (stretch,) = regions("Stretch your left hip.")
+    assert not stretch.worked_by(carry, patient)  # a strength exercise
+
+
 def test_a_stopped_exercise_has_no_timing() -> None:
     reading = read_note("Hold off the bridges for two days a week.", LIBRARY)
     assert reading.mentions == (M("glute-bridge", "bridges", 1, stop=True),)

@@ -27,7 +27,6 @@ from movebook.plan import (
     BUDGET,
     Patient,
     Plan,
-    PlannedExercise,
     Session,
     build_plans,
     patient_of,
@@ -186,21 +185,21 @@ def _region_warnings(
     regions: Sequence[RegionAsk], plan: Plan, library: Library, patient: Patient
 ) -> Iterator[str]:
     """A line for each region the note asks to work on that no planned exercise works (see
-    `_works`); for "every morning" or "first thing", none in the morning ritual."""
+    `RegionAsk.worked_by`); for "every morning" or "first thing", none in the morning ritual."""
     for ask in regions:
-        findings = _findings_in(ask, patient)
+        findings = ", ".join(ask.targets(patient.findings))
         asked = f"the note asks for {_work(ask, library)}"
         moment = ask.timing.moment if ask.timing is not None else None
         if moment is not None and _has_rituals(plan):
             when = "every morning" if moment == MORNING else "first thing"
-            asked += f" {when} ({', '.join(findings)})"
+            asked += f" {when} ({findings})"
             morning = _morning(plan)
             if morning is None:
                 yield f"{asked}; the plan has no morning ritual"
-            elif not any(_works(ask, findings, p) for p in morning.exercises):
+            elif not any(ask.worked_by(p.exercise, patient.findings) for p in morning.exercises):
                 yield f"{asked}; the morning ritual has none"
-        elif not any(_works(ask, findings, p) for p in plan.exercises()):
-            yield f"{asked} ({', '.join(findings)}); the plan has none"
+        elif not any(ask.worked_by(p.exercise, patient.findings) for p in plan.exercises()):
+            yield f"{asked} ({findings}); the plan has none"
 
 
 def _work(ask: RegionAsk, library: Library) -> str:
@@ -208,30 +207,6 @@ def _work(ask: RegionAsk, library: Library) -> str:
     labels = [library.vocabulary.positions[p].label for p in ask.positions]
     where = " or ".join(label[:1].lower() + label[1:] for label in labels)
     return " ".join(part for part in (ask.side, ask.region, ask.kind, "work", where) if part)
-
-
-def _works(ask: RegionAsk, findings: Sequence[str], planned: PlannedExercise) -> bool:
-    """Whether the exercise works the region: it targets one of `findings`, starts in one of
-    the positions the note names and belongs to a block of the kind of work it names."""
-    meta = planned.exercise.meta
-    return (
-        not set(meta.targets).isdisjoint(findings)
-        and (not ask.positions or meta.position in ask.positions)
-        and (not ask.blocks or meta.block in ask.blocks)
-    )
-
-
-def _findings_in(ask: RegionAsk, patient: Patient) -> tuple[str, ...]:
-    """The findings of the region the patient has (on the side the note names, if it names
-    one: an unsided finding, or one on both sides, is on it too), else all the region's: the
-    note asks for work there either way."""
-    sides = (None, "both", ask.side)
-    had = tuple(
-        finding
-        for finding in ask.findings
-        if finding in patient.findings and (ask.side is None or patient.findings[finding] in sides)
-    )
-    return had or ask.findings
 
 
 def _first_move(plan: Plan, library: Library) -> Exercise | None:

@@ -12,11 +12,11 @@ import bisect
 import functools
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Literal, TypeVar
 
-from movebook.model import Library, SpineMovement
+from movebook.model import Exercise, Library, SpineMovement
 
 FIRST_THING = "first_thing"  # the trigger of "first thing", "your first move of the day"
 MORNING = "morning"  # the trigger of "every morning": in the morning ritual
@@ -109,6 +109,29 @@ class RegionAsk:
     def blocks(self) -> tuple[str, ...]:
         """The session blocks its kind of work is in; empty: any block."""
         return () if self.kind is None else _KIND_BLOCKS[self.kind]
+
+    def targets(self, patient: Mapping[str, str | None]) -> tuple[str, ...]:
+        """The region's findings the patient has (finding id: side), on the side the note
+        names if it names one (an unsided finding, or one on both sides, is on it too); else
+        all the region's: the note asks for work there either way."""
+        sides = (None, "both", self.side)
+        had = tuple(
+            finding
+            for finding in self.findings
+            if finding in patient and (self.side is None or patient[finding] in sides)
+        )
+        return had or self.findings
+
+    def worked_by(self, exercise: Exercise, patient: Mapping[str, str | None]) -> bool:
+        """Whether the exercise meets the ask for this patient: it targets one of the
+        region's findings the patient has, starts in one of the positions and belongs to one
+        of the blocks the ask names."""
+        meta = exercise.meta
+        return (
+            not set(meta.targets).isdisjoint(self.targets(patient))
+            and (not self.positions or meta.position in self.positions)
+            and (not self.blocks or meta.block in self.blocks)
+        )
 
 
 @dataclass(frozen=True)
