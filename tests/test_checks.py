@@ -6,6 +6,7 @@ do not move when the engine learns to honour the samples' notes."""
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -199,6 +200,104 @@ def test_the_program_s_count() -> None:
     assert warnings("Keep the routine 4x a week.", plan_of(MAIN)) == []
 
 
+def test_an_exercise_every_morning() -> None:
+    note = "Do the open book every morning."
+    midday = session("midday", "open-book", per_day=2)
+    assert warnings(note, plan_of(MAIN, midday)) == [
+        "the note asks for 'Open book' (open-book) every morning, but the plan has no morning "
+        "ritual"
+    ]
+    morning = session("morning", "wall-slides", per_day=1)
+    assert warnings(note, plan_of(MAIN, morning, midday)) == [
+        "the note asks for 'Open book' (open-book) every morning, but the morning ritual does "
+        "not have it"
+    ]
+    assert warnings(note, plan_of(MAIN, session("morning", "open-book", per_day=1))) == []
+
+
+def test_an_event_the_plan_does_not_schedule() -> None:
+    note = "On the train to Leicester, use the seat routine every half hour."
+    seat = replace(planned("travel-seat-circuit"), every_min=30)
+    assert warnings(note, plan_of(MAIN, Session("practice", (seat,)))) == [
+        "the note asks for 'Seat exercises for long journeys' (travel-seat-circuit) on the train "
+        "to Leicester, which the plan does not schedule"
+    ]
+    on_the_train = replace(seat, when="on the train to Leicester")
+    assert warnings(note, plan_of(MAIN, Session("practice", (on_the_train,)))) == []
+
+
+LEFT_HIP = {"signature": {"findings": [{"id": "hip_abductor_weakness", "side": "left"}]}}
+
+
+def test_a_region_in_each_position_the_note_names() -> None:
+    note = "We build strength in your left hip standing and side-lying."
+    carry = plan_of(session("main", "suitcase-carry", "bird-dog", per_week=4), phase=2)
+    assert warnings(note, carry, assessment=LEFT_HIP) == [
+        "the note asks for left hip strength work lying on your side (hip_abductor_weakness); "
+        "the plan has none"
+    ]
+    clams = plan_of(session("main", "suitcase-carry", "side-lying-clam", per_week=4), phase=2)
+    assert warnings(note, clams, assessment=LEFT_HIP) == []
+    # "or": one of the positions is enough
+    assert warnings(note.replace(" and ", " or "), carry, assessment=LEFT_HIP) == []
+
+
+def test_a_region_s_kind_of_work_and_side() -> None:
+    hips = {
+        "signature": {
+            "findings": [
+                {"id": "hip_mobility_limited", "side": "left"},
+                {"id": "hip_abductor_weakness", "side": "right"},
+            ]
+        }
+    }
+    strength = plan_of(session("main", "chair-hip-abduction", per_week=4))
+    assert warnings("Loosen your left hip.", strength, assessment=hips) == [
+        "the note asks for left hip mobility work (hip_mobility_limited); the plan has none"
+    ]
+    # the abduction targets the right hip's finding: nothing for the left, nor any mobility
+    assert warnings("Work on your left hip.", strength, assessment=hips) == [
+        "the note asks for left hip work (hip_mobility_limited); the plan has none"
+    ]
+    assert warnings("Strengthen your hips.", strength, assessment=hips) == []
+    # a region the patient has no finding in: any exercise for one of its findings
+    assert warnings("Build strength in your upper back.", strength, assessment=hips) == [
+        "the note asks for upper back strength work (thoracic_stiffness); the plan has none"
+    ]
+    rows = plan_of(session("main", "band-row", per_week=4))
+    assert warnings("Build strength in your upper back.", rows, assessment=hips) == []
+
+
+def test_a_region_every_morning() -> None:
+    note = (
+        "Your lower back does the turning your upper back should share. Work on that area "
+        "every morning."
+    )
+    upper_back = {"signature": {"findings": ["thoracic_stiffness"]}}
+    rows = session("main", "band-row", per_week=4)
+    midday = session("midday", "wall-slides", per_day=2)
+    assert warnings(note, plan_of(rows, midday), assessment=upper_back) == [
+        "the note asks for upper back work every morning (thoracic_stiffness); the plan has no "
+        "morning ritual"
+    ]
+    rocking = session("morning", "seated-pelvic-rocking", per_day=1)
+    assert warnings(note, plan_of(rows, rocking), assessment=upper_back) == [
+        "the note asks for upper back work every morning (thoracic_stiffness); the morning "
+        "ritual has none"
+    ]
+    slides = session("morning", "seated-pelvic-rocking", "wall-slides", per_day=1)
+    assert warnings(note, plan_of(rows, slides), assessment=upper_back) == []
+    # a maintenance plan has no rituals: anywhere in the plan will do
+    assert warnings(note, plan_of(rows, phase=4), assessment=upper_back) == []
+
+
+def test_a_region_asked_twice_warns_once() -> None:
+    note = "Strengthen your left hip. Later, strengthen your left hip again."
+    assert warnings(note, plan_of(MAIN), assessment=LEFT_HIP) == [
+        "the note asks for left hip strength work (hip_abductor_weakness); the plan has none"
+    ]
+
+
 # --- `movebook check` on scratch profiles ------------------------------------------------------
 
 
@@ -226,6 +325,24 @@ def test_check_warns_at_the_note_s_line_and_passes(project: Path) -> None:
         "contain: it is contraindicated by pregnancy",
     ]
     assert stdout.endswith(": no errors, 2 warnings\n")
+
+
+def test_check_warns_of_a_region_the_plan_cannot_work(project: Path) -> None:
+    # off the floor, no exercise can be side-lying: the plan can never follow the note
+    findings = "        - apical_breathing\n        - {id: pelvic_rotation, side: left}\n"
+    text = with_note("Build strength in your left hip side-lying.\n").replace(
+        findings,
+        "        - cannot_get_to_floor\n        - {id: hip_abductor_weakness, side: left}\n",
+    )
+    path = write(project, "profiles/ana-silva.yaml", text)
+    line = path.read_text(encoding="utf-8").splitlines().index("    notes: |") + 1
+    code, stderr, stdout = check(project)
+    assert code == 0
+    assert stderr == [
+        f"warning: profiles/ana-silva.yaml:{line}: assessments[0].notes: the note asks for left "
+        "hip strength work lying on your side (hip_abductor_weakness); the plan has none"
+    ]
+    assert stdout.endswith(": no errors, 1 warning\n")
 
 
 def test_only_the_latest_note_is_checked(project: Path) -> None:

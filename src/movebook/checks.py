@@ -1,8 +1,9 @@
 """Clinician checks: where a patient's plan does not do what the clinician wrote or pinned.
 
 `movebook check` prints these as warnings and still passes: the latest note asks for an
-exercise, a frequency or an interval the plan does not follow, leaves out an exercise or a
-movement the plan still has, or an `include` makes a day longer than the time budget. Pure.
+exercise, a frequency or an interval the plan does not follow, or for work on a region of the
+body (a side, a position, every morning) that no planned exercise does, leaves out an exercise
+or a movement the plan still has, or an `include` makes a day longer than the time budget. Pure.
 """
 
 from __future__ import annotations
@@ -13,8 +14,24 @@ from movebook.audit import MAINTENANCE_PHASE, plan_metrics, times_a_day
 from movebook.errors import Problem, field_path
 from movebook.load import Source
 from movebook.model import Budget, Exercise, Library, Profile
-from movebook.notes import FIRST_THING, Avoidance, NoteReading, Timing, read_note
-from movebook.plan import BUDGET, Patient, Plan, build_plans, patient_of, why_not
+from movebook.notes import (
+    FIRST_THING,
+    MORNING,
+    Avoidance,
+    NoteReading,
+    RegionAsk,
+    Timing,
+    read_note,
+)
+from movebook.plan import (
+    BUDGET,
+    Patient,
+    Plan,
+    Session,
+    build_plans,
+    patient_of,
+    why_not,
+)
 
 MAIN = "main"  # the main session's id (in phase 4, the maintenance routine)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -31,7 +48,7 @@ def clinician_warnings(
     """The warnings about one profile's latest assessment, each at the line it is about."""
     latest = profile.latest
     reading = read_note(latest.notes, library)
-    noted = reading.mentions or reading.program or reading.avoidances
+    noted = reading.mentions or reading.program or reading.avoidances or reading.regions
     if profile.red_flags or not (noted or latest.overrides.include):
         return []  # a red flag blocks the plan: there is nothing to compare
     plan = build_plans(profile, library, default_equipment, budget)[-1]
@@ -65,6 +82,7 @@ def note_warnings(
             )
         elif ask.timing is not None:
             yield from _timing_warnings(exercise, ask.timing, plan, library)
+    yield from dict.fromkeys(_region_warnings(reading.regions, plan, library, patient))
     for name in sorted(reading.stops & set(planned)):
         yield f"the note leaves out {_named(planned[name])}, which the plan still contains"
     first: dict[str, Avoidance] = {}
@@ -136,16 +154,59 @@ def _timing_warnings(
             f"{asked} {_times(timing.per_week)} a week, but the plan has it "
             f"{_times(sum(counts))} a week"
         )
-    if timing.trigger == FIRST_THING:
+    if timing.moment == FIRST_THING:
         first = _first_move(plan, library)
         if first is None:
             yield f"{asked} as the first move of the day, but the plan has no first move"
         elif first.id != exercise.id:
             yield f"{asked} as the first move of the day, but the plan starts with {_named(first)}"
-    elif timing.trigger is not None:
+    elif timing.moment == MORNING and _has_rituals(plan):
+        morning = _morning(plan)
+        if morning is None:
+            yield f"{asked} every morning, but the plan has no morning ritual"
+        elif all(p.id != exercise.id for p in morning.exercises):
+            yield f"{asked} every morning, but the morning ritual does not have it"
+    if timing.event is not None:
         whens = {p.when for s in sessions for p in s.exercises if p.id == exercise.id}
-        if timing.trigger not in whens:
-            yield f"{asked} {timing.trigger}, which the plan does not schedule"
+        if timing.event not in whens:
+            yield f"{asked} {timing.event}, which the plan does not schedule"
+
+
+def _has_rituals(plan: Plan) -> bool:
+    """Whether the plan spreads its work over the day's rituals (not in maintenance)."""
+    return any(s.ritual is not None for s in plan.sessions)
+
+
+def _morning(plan: Plan) -> Session | None:
+    return next((s for s in plan.sessions if s.id == MORNING), None)
+
+
+def _region_warnings(
+    regions: Sequence[RegionAsk], plan: Plan, library: Library, patient: Patient
+) -> Iterator[str]:
+    """A line for each region the note asks to work on that no planned exercise works (see
+    `RegionAsk.worked_by`); for "every morning" or "first thing", none in the morning ritual."""
+    for ask in regions:
+        findings = ", ".join(ask.targets(patient.findings))
+        asked = f"the note asks for {_work(ask, library)}"
+        moment = ask.timing.moment if ask.timing is not None else None
+        if moment is not None and _has_rituals(plan):
+            when = "every morning" if moment == MORNING else "first thing"
+            asked += f" {when} ({findings})"
+            morning = _morning(plan)
+            if morning is None:
+                yield f"{asked}; the plan has no morning ritual"
+            elif not any(ask.worked_by(p.exercise, patient.findings) for p in morning.exercises):
+                yield f"{asked}; the morning ritual has none"
+        elif not any(ask.worked_by(p.exercise, patient.findings) for p in plan.exercises()):
+            yield f"{asked} ({findings}); the plan has none"
+
+
+def _work(ask: RegionAsk, library: Library) -> str:
+    """ "left hip strength work lying on your side" """
+    labels = [library.vocabulary.positions[p].label for p in ask.positions]
+    where = " or ".join(label[:1].lower() + label[1:] for label in labels)
+    return " ".join(part for part in (ask.side, ask.region, ask.kind, "work", where) if part)
 
 
 def _first_move(plan: Plan, library: Library) -> Exercise | None:

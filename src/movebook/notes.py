@@ -1,5 +1,6 @@
 """Reading a clinician's note: the exercises it names, whether it asks for or stops each one,
-how often, and the spine movements it says to avoid. Pure and deterministic.
+how often, the regions of the body it asks to work on without naming an exercise, and the
+spine movements it says to avoid. Pure and deterministic.
 
 The reading is small and explicit: word lists and regular expressions over English, read a
 clause at a time. A note in another language reads as nothing.
@@ -11,28 +12,41 @@ import bisect
 import functools
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
+from typing import Literal, TypeVar
 
-from movebook.model import Library, SpineMovement
+from movebook.model import Exercise, Library, SpineMovement
 
 FIRST_THING = "first_thing"  # the trigger of "first thing", "your first move of the day"
+MORNING = "morning"  # the trigger of "every morning": in the morning ritual
+MOMENTS = (FIRST_THING, MORNING)  # the triggers that are a time of the day, not an event
 
 
 @dataclass(frozen=True)
 class Timing:
-    """When or how often the note wants something done; any part may be missing."""
+    """When or how often the note wants something done; any part may be missing. With an
+    event, the other parts are what to do during it: "on the train, every half hour"."""
 
     every_min: int | None = None  # "every two hours": 120
     per_day: int | None = None  # "twice a day": 2
     per_week: int | None = None  # "three times a week": 3
-    trigger: str | None = None  # FIRST_THING, or the note's words: "before every performance"
+    # A moment of the day (FIRST_THING, MORNING); without one, the event's words, as before
+    # there was `event`.
+    trigger: str | None = None
+    event: str | None = None  # the note's words: "on the train to Leicester"
+
+    @property
+    def moment(self) -> str | None:
+        """FIRST_THING, MORNING or None."""
+        return self.trigger if self.trigger in MOMENTS else None
 
     def merged(self, other: Timing | None) -> Timing:
-        """This timing, with the parts it lacks taken from `other`."""
+        """This timing, with the parts it lacks taken from `other`; a moment of the day is
+        the trigger over an event's words."""
         if other is None:
             return self
-        return replace(
+        merged = replace(
             self,
             **{
                 part.name: getattr(other, part.name)
@@ -40,6 +54,7 @@ class Timing:
                 if getattr(self, part.name) is None
             },
         )
+        return replace(merged, trigger=self.moment or other.moment or merged.trigger)
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,59 @@ class Avoidance:
     line: int
 
 
+RegionKind = Literal["strength", "mobility"]
+_KIND_BLOCKS: dict[RegionKind, tuple[str, ...]] = {
+    "strength": ("stability", "strength"),
+    "mobility": ("mobility",),
+}
+
+
+@dataclass(frozen=True)
+class RegionAsk:
+    """A region of the body the note asks to work on without naming an exercise: "we build
+    strength in your left hip standing". An exercise meets it when it targets one of
+    `findings` (those the patient has, on `side` if given), starts in one of `positions` (if
+    given) and belongs to one of `blocks` (if a kind is given). "Standing and side-lying" is
+    two asks, one a position; "standing or side-lying" is one with both."""
+
+    region: str  # the region's name: "hip", "upper back"
+    findings: tuple[str, ...]  # the findings there, in the library's vocabulary
+    side: Literal["left", "right"] | None
+    positions: tuple[str, ...]  # position ids; empty: any position
+    kind: RegionKind | None  # "strength" (build, strengthen) or "mobility" (stretch, loosen)
+    timing: Timing | None
+    line: int  # the line of the ask ("work on those two areas"), 1 the note's first
+    words: str  # the note's words for the region: "left hip"
+
+    @property
+    def blocks(self) -> tuple[str, ...]:
+        """The session blocks its kind of work is in; empty: any block."""
+        return () if self.kind is None else _KIND_BLOCKS[self.kind]
+
+    def targets(self, patient: Mapping[str, str | None]) -> tuple[str, ...]:
+        """The region's findings the patient has (finding id: side), on the side the note
+        names if it names one (an unsided finding, or one on both sides, is on it too); else
+        all the region's: the note asks for work there either way."""
+        sides = (None, "both", self.side)
+        had = tuple(
+            finding
+            for finding in self.findings
+            if finding in patient and (self.side is None or patient[finding] in sides)
+        )
+        return had or self.findings
+
+    def worked_by(self, exercise: Exercise, patient: Mapping[str, str | None]) -> bool:
+        """Whether the exercise meets the ask for this patient: it targets one of the
+        region's findings the patient has, starts in one of the positions and belongs to one
+        of the blocks the ask names."""
+        meta = exercise.meta
+        return (
+            not set(meta.targets).isdisjoint(self.targets(patient))
+            and (not self.positions or meta.position in self.positions)
+            and (not self.blocks or meta.block in self.blocks)
+        )
+
+
 @dataclass(frozen=True)
 class NoteReading:
     """What a note says about the plan."""
@@ -74,6 +142,7 @@ class NoteReading:
     program: Timing | None = None  # how often the whole program: "do it three times a week"
     program_line: int | None = None
     avoidances: tuple[Avoidance, ...] = ()
+    regions: tuple[RegionAsk, ...] = ()
 
     @property
     def stops(self) -> frozenset[str]:
@@ -107,13 +176,14 @@ class NoteReading:
         return frozenset(a.movement for a in self.avoidances)
 
 
-def _timed_also(mention: Mention, timing: Timing | None) -> Mention:
-    """The mention, with the parts of `timing` it lacks."""
+_Timed = TypeVar("_Timed", Mention, RegionAsk)
+
+
+def _timed_also(ask: _Timed, timing: Timing | None) -> _Timed:
+    """The mention or region ask, with the parts of `timing` it lacks."""
     if timing is None:
-        return mention
-    return replace(
-        mention, timing=timing if mention.timing is None else mention.timing.merged(timing)
-    )
+        return ask
+    return replace(ask, timing=timing if ask.timing is None else ask.timing.merged(timing))
 
 
 # --- names --------------------------------------------------------------------
@@ -238,9 +308,25 @@ _FIRST_THING = re.compile(
 )
 _CLAUSE_END = r"(?=\s*[,;.:!?()]|\s*$|\s+(?:and|but|then|while|so|because)\b)"
 _TRAILING = re.compile(r"(?:\s+(?:do|use|try|keep|the|your|a|an|some))*\s*$", re.IGNORECASE)
+_MORNING = re.compile(
+    r"\b(?:every|each)\s+morning\b|\bin\s+the\s+mornings?\b"
+    r"|\b(?:in|into|with|as\s+part\s+of)\s+(?:your|the)\s+morning\s+(?:routine|ritual|sequence)\b",
+    re.IGNORECASE,
+)
 _EVENT = re.compile(
     r"\b(?:(?:at|after|before|during|between|with)\s+(?:every|each|any)"
     r"|(?:each|every)\s+time)\s+[\w'\s-]+?" + _CLAUSE_END,
+    re.IGNORECASE,
+)
+# An occasion or a place the timing is bound to, not a day's routine: "on the train to
+# Leicester", "on your next long meeting". A desk is not one: desk work is every day.
+_OCCASION = re.compile(
+    r"\b(?:on|during|in|at|for|before|after)\s+(?!(?:you|we|they|i|he|she|it)\b)"
+    r"(?:[\w'-]+\s+){0,3}?(?:trains?|journeys?|trips?|flights?|planes?|drives?|commutes?"
+    r"|bus(?:es)?|coach(?:es)?|ferry|ferries|travels?|meetings?|performances?|shows?|concerts?"
+    r"|gigs?|rehearsals?|match(?:es)?|games?|races?|tournaments?|lessons?|class(?:es)?"
+    r"|lectures?|hikes?|rides?|holidays?|conferences?|weddings?|runs?|walks?)\b"
+    r"[\w'\s-]*?" + _CLAUSE_END,
     re.IGNORECASE,
 )
 
@@ -330,6 +416,73 @@ _MOVEMENTS: tuple[tuple[SpineMovement, re.Pattern[str]], ...] = (
 )
 
 
+# --- regions and positions ------------------------------------------------------
+
+# Where a note points without naming an exercise, and the findings an exercise for it targets.
+# A finding the library's vocabulary lacks is left out; the plan counts those the patient has.
+_REGIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("upper back", r"upper[\s-]+back|mid(?:dle)?[\s-]+back|thoracic(?:\s+spine)?",
+     ("thoracic_stiffness",)),
+    ("hip", r"hips?", ("hip_mobility_limited", "hip_abductor_weakness", "glute_underuse")),
+    ("glute", r"glutes?|buttocks?", ("glute_underuse", "hip_abductor_weakness")),
+    ("leg", r"legs?", ("glute_underuse", "hip_abductor_weakness", "ankle_dorsiflexion_limited")),
+    ("ankle", r"ankles?", ("ankle_dorsiflexion_limited",)),
+    ("core", r"core", ("stabilizer_timing_delay",)),
+)  # fmt: skip
+_REGION = re.compile(
+    r"(?<![\w-])(?:(?:left|right)\s+(?:and|or)\s+(?:left|right)\s+"  # both: no side
+    r"|(?P<side>left|right)[\s-]+)?(?:"
+    + "|".join(f"(?P<r{number}>{words})" for number, (_, words, _) in enumerate(_REGIONS))
+    # "leg pain", "hip-width apart", "a hip hinge" name something else
+    + r")(?![\w-]|[\s-]+(?:pain|symptoms?|aches?|numbness|tingling|cramps?|hinges?|flexors?"
+    r"|width|height|bones?)\b)",
+    re.IGNORECASE,
+)
+_REGION_FINDINGS = {name: findings for name, _, findings in _REGIONS}
+_SIDES: dict[str, Literal["left", "right"]] = {"left": "left", "right": "right"}
+# "work on those two areas": the regions named last, before it
+_REFERENCE = re.compile(
+    r"\b(?:(?:those|these|all\s+(?:the|those|these))\s+(?:(?P<n>two|three|four|2|3|4)\s+)?"
+    r"|(?P<both>both)\s+(?:the\s+|those\s+|these\s+)?)(?:areas|regions|spots|parts)\b"
+    r"|\b(?P<one>that|this)\s+(?:area|region|spot|part)\b",
+    re.IGNORECASE,
+)
+_POSITIONS: tuple[tuple[str, str], ...] = (
+    ("floor_sitting", r"sitting\s+on\s+the\s+floor"),  # before "sitting": the first wins
+    ("standing", r"standing|on\s+your\s+feet"),
+    ("sitting", r"sitting|seated|in\s+(?:a|the|your)\s+chair"),
+    ("side_lying", r"side[\s-]*lying|(?:lying\s+)?on\s+your\s+side"),
+    ("supine", r"(?:lying\s+)?on\s+your\s+back|supine"),
+    ("prone", r"(?:lying\s+)?on\s+your\s+(?:front|tummy|stomach)|prone"),
+    ("quadruped", r"on\s+(?:your\s+)?hands\s+and\s+knees|on\s+all\s+fours|quadruped"),
+    ("half_kneeling", r"half[\s-]+kneeling"),  # before "kneeling"
+    ("kneeling", r"kneeling"),
+    ("lying_in_bed", r"(?:lying\s+)?in\s+bed"),
+)
+_POSITION = re.compile(
+    r"(?<![\w-])(?:"
+    + "|".join(f"(?P<p{number}>{words})" for number, (_, words) in enumerate(_POSITIONS))
+    + r")(?![\w-])",
+    re.IGNORECASE,
+)
+_STRENGTH = re.compile(r"\bstrength\w*|\bstrong(?:er)?\b|\bstabili[sz]\w*|\bstability\b", re.I)
+_MOBILITY = re.compile(
+    r"\bmobility\b|\bmobili[sz]\w*|\bstretch(?:es|ing)?\b|\bloosen\w*|\blooser\b|\bsupple\w*"
+    r"|\bflexibility\b|\bfree(?:r)?\s+up\b",
+    re.IGNORECASE,
+)
+# A region is asked for in a clause that says to work it, not in one that only names it
+# ("your upper back and left hip should share", "so your legs do the work").
+_WORK = re.compile(
+    r"\bwork(?:s|ing)?\s+(?:on|at|into)\b|\bfocus(?:es|ing)?\s+on\b|\bbuild(?:s|ing)?\b"
+    r"|\btrain(?:s|ing)?\b|\bexercis(?:e|es|ing)\b|\bdrills?\b",
+    re.IGNORECASE,
+)
+_WORK_AFTER = re.compile(r"\s+work\b", re.IGNORECASE)  # "your hip work"
+# Any of these before the region, or a stop after it, and the clause does not ask for it.
+_NEGATION = re.compile(r"\b(?:not|no|never|don't|dont|won't|can't|cannot)\b", re.IGNORECASE)
+
+
 # --- reading --------------------------------------------------------------------
 
 
@@ -342,6 +495,11 @@ class _Found:
     exercise: str = ""
     movement: SpineMovement | None = None
     timing: Timing | None = None
+    region: str = ""  # its name in _REGIONS
+    side: Literal["left", "right"] | None = None
+    position: str = ""
+    # "those two areas": how many regions named before it, 0 for all the last sentence named
+    refers: int | None = None
 
 
 class _Spans:
@@ -393,19 +551,27 @@ def _number(text: str | None) -> int:
     return int(words) if words.isdigit() else _NUMBER_WORDS[words]
 
 
-def _timings(text: str, names: _Spans) -> Iterator[_Found]:
-    for pattern, timing in _TIMINGS:
+def _timings(text: str, ends: Iterable[_Found]) -> Iterator[_Found]:
+    plain = [
+        _Found(match.start(), match.end(), timing=timing(match))
+        for pattern, timing in _TIMINGS
+        for match in pattern.finditer(text)
+    ]
+    for pattern, moment in ((_FIRST_THING, FIRST_THING), (_MORNING, MORNING)):
+        plain += [_Found(*m.span(), timing=Timing(trigger=moment)) for m in pattern.finditer(text)]
+    yield from plain
+    # "after every walk do the glide", "on the train every half hour": an event ends where a
+    # name, a region or another timing starts
+    cuts = _Spans([*ends, *plain])
+    for pattern in (_EVENT, _OCCASION):
         for match in pattern.finditer(text):
-            yield _Found(match.start(), match.end(), timing=timing(match))
-    for match in _FIRST_THING.finditer(text):
-        yield _Found(match.start(), match.end(), timing=Timing(trigger=FIRST_THING))
-    for match in _EVENT.finditer(text):
-        # "after every walk do the glide": the event ends where a name starts
-        name = names.first_after(match.start() + 1)
-        end = name.start if name is not None and name.start < match.end() else match.end()
-        words = _TRAILING.sub("", text[match.start() : end])
-        trigger = " ".join(words.lower().split())
-        yield _Found(match.start(), match.start() + len(words), timing=Timing(trigger=trigger))
+            cut = cuts.first_after(match.start() + 1)
+            end = cut.start if cut is not None and cut.start < match.end() else match.end()
+            words = _TRAILING.sub("", text[match.start() : end])
+            event = " ".join(words.split())
+            event = event[:1].lower() + event[1:]  # "On the train to Leicester" mid-line
+            timing = Timing(trigger=event, event=event)
+            yield _Found(match.start(), match.start() + len(words), timing=timing)
 
 
 def _exercises(text: str, library: Library) -> Iterator[_Found]:
@@ -415,6 +581,20 @@ def _exercises(text: str, library: Library) -> Iterator[_Found]:
             continue  # a long note is read in a moment: most names are not in it
         for match in pattern.finditer(text):
             yield _Found(match.start(), match.end(), exercise=exercise)
+
+
+def _places(text: str) -> Iterator[_Found]:
+    """Regions, references to them ("those two areas") and positions."""
+    for match in _REGION.finditer(text):
+        side = _SIDES.get((match["side"] or "").lower())
+        region = _REGIONS[int(str(match.lastgroup)[1:])][0]  # the region's group closes last
+        yield _Found(*match.span(), region=region, side=side)
+    for match in _REFERENCE.finditer(text):
+        count = 1 if match["one"] else 2 if match["both"] else match["n"] and _number(match["n"])
+        yield _Found(*match.span(), refers=count or 0)
+    for match in _POSITION.finditer(text):
+        position = _POSITIONS[int(str(match.lastgroup)[1:])][0]
+        yield _Found(*match.span(), position=position)
 
 
 def _movements(text: str) -> Iterator[_Found]:
@@ -439,19 +619,42 @@ class _Clause:
     names: list[_Found]
     timings: list[_Found]
     movements: list[_Found]
+    regions: list[_Found]  # and references to them
+    # the positions, a group for each part of a list: "standing and side-lying" is two groups,
+    # "standing or side-lying" one
+    positions: list[list[_Found]]
 
 
-def _clauses(text: str, sentence: tuple[int, int], spans: _Spans, *kinds: _Spans) -> list[_Clause]:
+def _clauses(
+    text: str,
+    sentence: tuple[int, int],
+    spans: _Spans,
+    found: tuple[_Spans, _Spans, _Spans, _Spans],
+) -> list[_Clause]:
     """A sentence cut at commas, dashes and joining words, outside what was found, with what
-    was found in each part."""
+    was found in each part: names, timings, movements and places."""
     start, end = sentence
     cuts = [c for c in _CLAUSE_BREAK.finditer(text, start, end) if not spans.inside(c.start())]
     bounds = [(start, cuts[0].start() if cuts else end)] + [
         (cut.end(), cuts[i + 1].start() if i + 1 < len(cuts) else end) for i, cut in enumerate(cuts)
     ]
-    return [
-        _Clause(low, high, *(kind.between(low, high) for kind in kinds)) for low, high in bounds
-    ]
+    names, timings, movements, places = found
+    clauses = []
+    for low, high in bounds:
+        inside = places.between(low, high)
+        positions = [f for f in inside if f.position]
+        clauses.append(
+            _Clause(
+                low,
+                high,
+                names.between(low, high),
+                timings.between(low, high),
+                movements.between(low, high),
+                [f for f in inside if not f.position],
+                [positions] if positions else [],
+            )
+        )
+    return clauses
 
 
 def _sentences(text: str, spans: _Spans) -> list[tuple[int, int]]:
@@ -509,21 +712,39 @@ def _stopped_in(text: str, clause: _Clause) -> set[int]:
 
 
 def _merge_lists(text: str, pieces: list[_Clause]) -> list[_Clause]:
-    """ "the bridges and step-ups", "twisting or bending forward": one list, one clause."""
+    """ "the bridges and step-ups", "twisting or bending forward", "your upper back and left
+    hip", "standing and side-lying": one list, one clause."""
     merged: list[_Clause] = []
     for piece in pieces:
+        if merged and not text[piece.start : piece.end].strip():
+            continue  # between the comma and the "and" of ", and the step-ups"
         lead = _LEADING.match(text, piece.start)
-        listed = piece.names + piece.movements
-        starts_a_name = lead is not None and any(f.start == lead.end() for f in listed)
-        if merged and (merged[-1].names or merged[-1].movements) and starts_a_name:
-            last = merged[-1]
+        at = piece.start if lead is None else lead.end()
+        last = merged[-1] if merged else None
+        if last is None:
+            joins = False
+        elif _starts(piece.names + piece.movements, at):
+            joins = bool(last.names or last.movements)
+        elif _starts(piece.regions, at):
+            joins = bool(last.regions)
+        else:
+            joins = bool(last.regions or last.positions) and _starts(
+                itertools.chain(*piece.positions), at
+            )
+        if last is not None and joins:
             last.end = piece.end
             last.names += piece.names
             last.timings += piece.timings
             last.movements += piece.movements
+            last.regions += piece.regions
+            last.positions += piece.positions
         else:
             merged.append(piece)
     return merged
+
+
+def _starts(found: Iterable[_Found], at: int) -> bool:
+    return any(f.start == at for f in found)
 
 
 def _timed(clause: _Clause) -> list[tuple[_Found, Timing | None]]:
@@ -568,14 +789,53 @@ def _bare(text: str, clause: _Clause) -> bool:
     return _FILLER.fullmatch(text, at, clause.end) is not None
 
 
+def _asks_work(text: str, clause: _Clause, item: _Found) -> bool:
+    """Whether the clause asks for work on the region (or reference) `item`: it says to work,
+    build, strengthen or stretch ("hip work" too), and no "not", "stop" or "hold off" comes
+    before the region, nor "is off" or "can stop" after it."""
+    span = (clause.start, clause.end)
+    said = any(p.search(text, *span) for p in (_WORK, _STRENGTH, _MOBILITY))
+    if not (said or _WORK_AFTER.match(text, item.end)):
+        return False
+    masks = _Spans(_Found(*m.span()) for m in _NOT_STOP.finditer(text, *span))
+    for pattern in (_NEGATION, _STOP_BEFORE, _TAKE_OUT):
+        if any(not masks.at(m.start()) for m in pattern.finditer(text, clause.start, item.start)):
+            return False
+    return _STOP_AFTER.search(text, item.end, clause.end) is None
+
+
+def _kind(text: str, clause: _Clause) -> RegionKind | None:
+    strength = _STRENGTH.search(text, clause.start, clause.end) is not None
+    mobility = _MOBILITY.search(text, clause.start, clause.end) is not None
+    if strength == mobility:
+        return None  # neither, or both: any work there
+    return "strength" if strength else "mobility"
+
+
+def _referred(named: list[tuple[int, _Found]], reference: _Found) -> list[_Found]:
+    """The regions a reference is to: as many as it counts ("those two areas"), named last
+    before it, or those of the last sentence that named one ("those areas")."""
+    count = reference.refers or 0
+    if not count and named:
+        last = named[-1][0]
+        count = next(
+            (n for n, (sentence, _) in enumerate(reversed(named)) if sentence != last),
+            len(named),
+        )
+    return [region for _, region in named[max(0, len(named) - count) :]]
+
+
 def read_note(text: str, library: Library) -> NoteReading:
-    """Read a clinician's note against the library's exercise names."""
+    """Read a clinician's note against the library's exercise names and vocabulary."""
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     names = _longest_first(_exercises(text, library), _Spans())
-    timings = _longest_first(_timings(text, names), names)
+    found_places = list(_places(text))
+    timings = _longest_first(_timings(text, [*names.items, *found_places]), names)
     movements = _longest_first(_movements(text), _Spans(names.items + timings.items))
-    spans = _Spans(names.items + timings.items + movements.items)
+    places = _longest_first(found_places, _Spans(names.items + timings.items + movements.items))
+    spans = _Spans(names.items + timings.items + movements.items + places.items)
     breaks = [m.start() for m in re.finditer("\n", text)]
+    vocabulary = library.vocabulary
 
     def line(at: int) -> int:
         return bisect.bisect_left(breaks, at) + 1
@@ -583,13 +843,40 @@ def read_note(text: str, library: Library) -> NoteReading:
     def words(found: _Found) -> str:
         return " ".join(text[found.start : found.end].split())
 
+    def region_asks(clause: _Clause, asked_at: _Found, region: _Found) -> list[RegionAsk]:
+        findings = tuple(f for f in _REGION_FINDINGS[region.region] if f in vocabulary.findings)
+        groups = [
+            tuple(dict.fromkeys(f.position for f in group if f.position in vocabulary.positions))
+            for group in clause.positions
+        ]
+        timing = _combined(clause.timings)
+        kind = _kind(text, clause)
+        return [
+            RegionAsk(
+                region.region,
+                findings,
+                region.side,
+                group,
+                kind,
+                timing,
+                line(asked_at.start),
+                words(region),
+            )
+            for group in dict.fromkeys(groups or [()])
+            if findings
+        ]
+
     mentions: list[Mention] = []
     avoidances: list[Avoidance] = []
+    regions: list[RegionAsk] = []
+    named: list[tuple[int, _Found]] = []  # (its sentence, the region) for each region named
     program: Timing | None = None
     program_line: int | None = None
-    for sentence in _sentences(text, spans):
-        clauses = _merge_lists(text, _clauses(text, sentence, spans, names, timings, movements))
+    found = (names, timings, movements, places)
+    for number, sentence in enumerate(_sentences(text, spans)):
+        clauses = _merge_lists(text, _clauses(text, sentence, spans, found))
         said: list[list[Mention]] = []
+        regioned: list[list[RegionAsk]] = []
         for clause in clauses:
             stopped = _stopped_in(text, clause)
             said.append([])
@@ -602,12 +889,27 @@ def read_note(text: str, library: Library) -> NoteReading:
                 for m in clause.movements
                 if m.movement is not None and m.start in stopped
             ]
+            regioned.append([])
+            for item in clause.regions:
+                if item.refers is None:
+                    named.append((number, item))
+                    meant = [item]
+                else:
+                    meant = _referred(named, item)
+                if _asks_work(text, clause, item):
+                    regioned[-1] += [
+                        a for region in meant for a in region_asks(clause, item, region)
+                    ]
         # A timing with no name in its clause is the whole program's ("do it three times a
         # week"), or, said on its own ("twice a day"), the asks' of the clause nearest it.
-        asking = [i for i, group in enumerate(said) if any(not m.stop for m in group)]
+        asking = [
+            i
+            for i, (group, areas) in enumerate(zip(said, regioned, strict=True))
+            if areas or any(not m.stop for m in group)
+        ]
         for index, clause in enumerate(clauses):
             timing = _combined(clause.timings)
-            if clause.names or timing is None:
+            if clause.names or regioned[index] or timing is None:
                 continue
             counted = timing.per_day is not None or timing.per_week is not None
             whole = _PROGRAM.search(text, clause.start, clause.end) is not None
@@ -618,5 +920,7 @@ def read_note(text: str, library: Library) -> NoteReading:
                 before = bisect.bisect_left(asking, index)
                 near = asking[before - 1] if before else asking[0]
                 said[near] = [m if m.stop else _timed_also(m, timing) for m in said[near]]
+                regioned[near] = [_timed_also(a, timing) for a in regioned[near]]
         mentions += [m for group in said for m in group]
-    return NoteReading(tuple(mentions), program, program_line, tuple(avoidances))
+        regions += [a for areas in regioned for a in areas]
+    return NoteReading(tuple(mentions), program, program_line, tuple(avoidances), tuple(regions))
