@@ -345,16 +345,20 @@ SAMPLES = [p for p in PROJECT.profiles.values() if not p.red_flags]
 
 @pytest.mark.parametrize("profile", SAMPLES, ids=lambda p: p.id)
 def test_every_sample_plan_keeps_the_budget_a_clinician_signs(profile: Profile) -> None:
-    """Issue 13's "done when", on the bundled patients: at most 8 exercises a day; 10-25
-    minutes a day in phases 1-3 (a day without the main session may dip to 8 where nothing
-    more serves the patient); phase 4 at most 75 minutes a week; a side-only drill never on
-    both sides; every daily-life goal rehearsed; each later phase moves something on."""
+    """Issue 13's "done when", on the bundled patients: at most 8 exercises a day; in phases
+    1-3 8-20 minutes on a day without the main session (under 10 where nothing more serves
+    the patient) and at most 30 with it (the deliverable's "up to about 30": Arjun's note asks
+    for four things); phase 4 at most 75 minutes a week; a side-only drill never on both
+    sides; every daily-life goal rehearsed; each later phase moves something on."""
     plan = plan_for(profile)
     load = plan_metrics(plan)
     assert load.max_distinct_per_day <= 8
     if plan.phase < 4:
-        assert load.min_minutes_per_day >= 8
-        assert load.max_minutes_per_day <= 25
+        for day, ids in zip(load.days, plan.weekly_rhythm, strict=True):
+            if "main" in ids:  # what the clinician's note asks for may take it past 25
+                assert day.minutes <= 30
+            else:
+                assert 8 <= day.minutes <= 20
     else:
         assert load.minutes_per_week <= 75
     assert load.each_side_marked == ()
@@ -396,3 +400,23 @@ def test_a_note_that_leaves_an_exercise_out_keeps_it_out(project: Path) -> None:
     write(project, "profiles/ana-silva.yaml", GOOD_PROFILE + note)
     after = build_plan(load_project(project).profiles["ana-silva"], LIBRARY, DEFAULTS)
     assert gone.id not in {p.id for p in after.exercises()}
+
+
+def test_regions_the_note_names_get_their_work() -> None:
+    """Arjun's upper back and left hip every morning, Mei-Lin's left hip side-lying: a note
+    that names a body region rather than an exercise still gets an exercise for it."""
+    arjun = plan_for(PROJECT.profiles["arjun-mehta"])
+    morning = next(s for s in arjun.sessions if s.id == "morning")
+    targets = {t for p in morning.exercises for t in p.exercise.meta.targets}
+    assert {"thoracic_stiffness", "hip_mobility_limited"} <= targets
+    mei_lin = plan_for(PROJECT.profiles["mei-lin-chen"])
+    side_lying = [
+        p
+        for p in mei_lin.exercises()
+        if p.exercise.meta.position == "side_lying" and "hip_abductor_weakness" in p.addresses
+    ]
+    assert side_lying
+    carry = next(p for p in mei_lin.exercises() if p.id == "suitcase-carry")
+    assert (
+        carry.dose.extra_hand == "right"
+    )  # a weak left hip works harder with the bag on the right

@@ -175,7 +175,17 @@ def changes_between(
     dropped = dict(after.dropped)
     served = {t for p in new.values() for t in (*p.addresses, *p.rehearses)}
     reasoned = []
+    matched: list[ExerciseChange] = []
     for change in match_exercises(old, list(new), library):
+        if change.kind == "stepped_back" and change.before and change.after:
+            own = set(library.exercises[change.after].meta.tasks)
+            own -= set(library.exercises[change.before].meta.tasks)
+            if own & set(patient.tasks):  # the easier drill is there for a goal of its own
+                matched.append(ExerciseChange("added", None, change.after))
+                matched.append(ExerciseChange("retired", change.before, None))
+                continue
+        matched.append(change)
+    for change in matched:
         gone = library.exercises[change.before] if change.before else None
         reason, serves = "", None
         if change.kind == "progressed":

@@ -25,7 +25,7 @@ from movebook.model import (
     RedFlagDef,
     Ritual,
 )
-from movebook.notes import FIRST_THING, NoteReading, Timing, read_note
+from movebook.notes import FIRST_THING, MORNING, NoteReading, Timing, read_note
 
 SECONDS_PER_REP = 4  # a rep with no tempo given: about four unhurried seconds
 SECONDS_PER_BREATH = 8  # a slow breath in and out, at the least
@@ -398,9 +398,9 @@ class _Choosing:
         timing = self.patient.asked[exercise.id]
         meta = exercise.meta
         rituals = self.patient.phase < 4
-        if meta.activity or (timing and timing.trigger and timing.trigger != FIRST_THING):
+        if meta.activity or (timing and timing.event):
             return PRACTICE
-        if timing and timing.trigger == FIRST_THING:
+        if timing and timing.moment:  # first thing, or every morning
             return "morning" if rituals else PRACTICE
         if timing and (timing.every_min or timing.per_day):
             if rituals and "midday" in meta.rituals:
@@ -513,8 +513,7 @@ def _planned(exercise: Exercise, patient: Patient, pinned: bool = False) -> Plan
     findings = patient.findings
     tasks = patient.tasks
     timing = patient.asked.get(exercise.id)
-    trigger = timing.trigger if timing and timing.trigger != FIRST_THING else None
-    trigger = trigger or exercise.meta.occasion
+    trigger = (timing.event if timing else None) or exercise.meta.occasion
     return PlannedExercise(
         exercise=exercise,
         dose=plan_dose(exercise, patient),
@@ -595,10 +594,20 @@ def _plan(
         and not set(e.meta.spine) & reading.avoid  # "hold off bending forward"
     )
     allowed = {e.id for e in eligible}
-    patient = replace(
-        patient,
-        asked={ask.exercise: ask.timing for ask in reading.asks if ask.exercise in allowed},
-    )
+    asked = {ask.exercise: ask.timing for ask in reading.asks if ask.exercise in allowed}
+    patient = replace(patient, asked=asked)
+    for region in reading.regions:  # "your upper back and left hip, every morning"
+        working = [e for e in eligible if region.worked_by(e, patient.findings)]
+        if any(e.id in asked for e in working):
+            continue
+        if region.timing and region.timing.moment:  # in the morning: what the ritual can hold
+            working = [e for e in working if MORNING in e.meta.rituals] or working
+        working = [e for e in working if not e.meta.activity]
+        region_pick = _best(working, _Choosing(patient, library, eligible, frozenset(),
+                                          frozenset(), budget), _Cover.of(patient))  # fmt: skip
+        if region_pick is not None:
+            asked[region_pick.id] = region.timing
+    patient = replace(patient, asked=asked)
     kept, avoid = _continuity(before, previous, patient, library, eligible)
     choosing = _Choosing(
         patient, library, eligible, kept, avoid, budget, _main_days(reading, patient.phase)
@@ -696,8 +705,19 @@ def _continuity(
             kept.add(exercise.id)
         elif easier in allowed:
             kept.add(easier)
-        if easier and not worse_now and exercise.id in allowed:
+        easier_one = library.exercises.get(easier or "")
+        own_goal = easier_one is not None and bool(  # a drill for another goal is no step back
+            (set(easier_one.meta.tasks) - set(exercise.meta.tasks)) & set(patient.tasks)
+        )
+        if easier and not worse_now and exercise.id in allowed and not own_goal:
             avoid.add(easier)
+    # One exercise's next step may be another's step back (a chair squat leads to the sit to
+    # stand that a split squat eases into): the harder one the patient already does wins.
+    kept -= {
+        p.exercise.meta.regresses_to
+        for p in before.exercises()
+        if p.exercise.meta.regresses_to and p.id in kept
+    }
     return frozenset(kept), frozenset(avoid - kept)
 
 
@@ -1110,9 +1130,18 @@ def _day_within_budget(
     daily: Sequence[Exercise],
 ) -> list[Session]:
     budget = choosing.budget
+    # The main session first keeps its own minutes, so the rituals are made around the
+    # main session the patient will do (and the day's distinct exercises it leaves room for).
+    while _session("main", main).minutes > budget.main_minutes:
+        alone = _trim(main, [], choosing, dropped, main_first=True, only_main=True)
+        if alone is None:
+            break
+        main = alone[0]
 
     def compose(fill: float) -> list[tuple[Ritual, list[PlannedExercise]]]:
-        fed = _Cover(dict(cover.findings), dict(cover.tasks))
+        fed = _Cover.of(choosing.patient)  # what the day holds so far, after the trims
+        for exercise in [*(p.exercise for p in (*main, *practice)), *daily]:
+            fed.add(exercise)
         return _rituals(main, choosing, fed, practice, daily, fill)
 
     rituals = compose(RITUAL_FILL)
@@ -1198,9 +1227,21 @@ def _trim(
         most = max(extra, key=lambda p: (p.dose.seconds, p.id))
         even = replace(most, dose=replace(most.dose, extra_side=None, extra_hand=None))
         return [even if p is most else p for p in main], rituals
+    if not only_main:  # and in a ritual, where it is done every day
+        for index, (ritual, members) in enumerate(rituals):
+            sided = [p for p in members if p.dose.extra_side and not p.pinned]
+            if sided:
+                most = max(sided, key=lambda p: (p.dose.seconds, p.id))
+                even = replace(most, dose=replace(most.dose, extra_side=None, extra_hand=None))
+                evened = list(rituals)
+                evened[index] = (ritual, [even if p is most else p for p in members])
+                return main, evened
     removable = [p for p in main if not p.held and not _value(p, choosing, everyone)[1]]
     if len(main) > choosing.budget.main_min and removable:
-        least = min(removable, key=lambda p: (_value(p, choosing, everyone), p.id))
+        daily = {p.id for _, members in rituals for p in members}
+        least = min(  # what a ritual does every day anyway goes first
+            removable, key=lambda p: (p.id not in daily, _value(p, choosing, everyone), p.id)
+        )
         why = "the main session short" if main_first else "the day short"
         dropped.append((least.id, f"left out of the main session to keep {why}"))
         return [p for p in main if p is not least], rituals
@@ -1257,6 +1298,7 @@ def _thinner_rituals(
         return (
             too_rare,
             not repeated,
+            bool(_value(planned, choosing, everyone)[3]),  # the day's only drill for a finding
             planned.id in in_main,
             bool(planned.rehearses),
             _value(planned, choosing, everyone),
@@ -1337,6 +1379,13 @@ class _Composing:
             return False  # one breathing drill a ritual is enough
         if exercise.id not in self.day.distinct and len(self.day.distinct) >= self.limit:
             return False
+        families = _families(self.library)
+
+        def pattern(e: Exercise) -> str:
+            return e.meta.pattern or families[e.id]
+
+        if any(pattern(e) == pattern(exercise) for e in self.picked):
+            return False  # one of each pattern in a session
         if _needs_correction(exercise, self.patient) and not any(
             e.meta.marked_side_only
             and _flow(e, self.ritual, self.library) <= _flow(exercise, self.ritual, self.library)
