@@ -16,7 +16,7 @@ import functools
 import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -40,8 +40,8 @@ __all__ = [
 SPINE = (17.0, 17.0, 17.0)  # lumbar, lower and upper thoracic segments
 NECK = 9.0
 HEAD = 11.0  # radius
-SHOULDER = (0.0, -3.0, 15.0)  # from the top of the spine
-UPPER_ARM, FOREARM, HAND = 29.0, 25.0, 8.0
+SHOULDER = (0.0, -6.0, 15.0)  # from the top of the spine
+UPPER_ARM, FOREARM, HAND = 31.0, 27.0, 10.0
 HIP = 8.0  # half the distance between the hip joints
 THIGH, SHIN = 44.0, 43.0
 HEEL, TOE = (-3.0, -6.0), (14.0, -6.0)  # from the ankle, in the foot's frame
@@ -51,8 +51,6 @@ SEAT = 46.0  # a chair seat's height
 BED = 50.0
 STEP = 18.0
 MAT = 4.0  # a mat's thickness
-PILLOW = 10.0
-TOWEL = 6.0
 CHAIR_BACK = 42.0  # backrest above the seat
 TOLERANCE = 3.0  # how far a contact may float above or sink below what it rests on
 
@@ -86,7 +84,8 @@ LIMB_JOINTS: dict[str, tuple[float, float]] = {
 }
 BODY_JOINTS: dict[str, tuple[float, float]] = {
     "lean": (-180, 180),  # the whole body tipped forward, where no contacts settle it
-    "turn": (-180, 180),  # the whole body turned to its right about its long axis
+    "roll": (-180, 180),  # the whole body rolled to its right about its long axis
+    "turn": (-180, 180),  # the whole body turned to its left on the spot, about the vertical
     "spine": (-40, 90),  # flexion, spread over three segments
     "spine_side": (-40, 40),  # bending to the right
     "spine_turn": (-60, 60),  # turning to the right
@@ -165,7 +164,7 @@ BASES: dict[str, Base] = {
         (Contact("pelvis"), Contact("elbows"), Contact("hands")),
     ),
     "side_lying": Base(
-        _both(lean=90, turn=-90, neck=8, hip=45, knee=70, shoulder=80, elbow=20, ankle=-10),
+        _both(lean=90, roll=-90, neck=8, hip=45, knee=70, shoulder=80, elbow=20, ankle=-10),
         (Contact("pelvis"), Contact("shoulders")),
     ),
     "four_point": Base(
@@ -185,15 +184,16 @@ BASES: dict[str, Base] = {
             "l_ankle": -70,
             **_both(shoulder=4, elbow=8),
         },
-        (Contact("far_knee"), Contact("near_foot"), Contact("far_toes")),
+        (Contact("far_knee"), Contact("near_foot")),
     ),
     "plank": Base(
         _both(lean=72, shoulder=72, ankle=18),
         (Contact("hands"), Contact("toes")),
     ),
     "floor_sitting": Base(
-        _both(lean=-25, hip=115, knee=95, shoulder=-40),
+        _both(lean=-25, hip=115, knee=95),
         (Contact("pelvis"), Contact("feet"), Contact("hands")),
+        {"r_hand": "floor_behind", "l_hand": "floor_behind"},
     ),
 }
 
@@ -224,16 +224,21 @@ SUPPORTS: dict[str, str | None] = {
     "floor": None, "chair": "chair", "chair_back": "chair", "bed": "bed", "step": "step",
     "pillow": "pillow", "towel": "towel", "wall": "wall", "counter": "counter",
 }  # fmt: skip
-_LOCATING = {"wall", "counter", "chair_back"}  # these are put where the body touches them
+# These are put where the body touches them: a pillow is as thick as the gap it fills.
+_LOCATING = {"wall", "counter", "chair_back", "pillow", "towel"}
+_THICKNESS = {"pillow": (2.0, 24.0), "towel": (1.0, 12.0)}
 
 # Where a hand may rest (`place`), on the hand's own side where there are two.
 PLACES = (
-    "belly", "chest", "ribs", "hip", "hip_bone", "thigh", "knee", "behind_thigh", "shin",
+    "belly", "lower_ribs", "chest", "ribs", "hip", "hip_bone", "thigh", "knee", "behind_thigh", "shin",
     "lower_back", "nape", "forehead", "opposite_shoulder", "floor", "floor_ahead",
+    "floor_behind", "seat_ahead",
 )  # fmt: skip
-_ON_FLOOR = ("floor", "floor_ahead")  # placed once the body rests where it rests
+# Placed once the body has settled: on the floor, or a chair seat ahead (a hinge onto it).
+_ON_FLOOR = ("floor", "floor_ahead", "floor_behind", "seat_ahead")
+_LIMB_PLACES = ("hip", "thigh", "knee", "behind_thigh", "shin", "ribs")  # near_knee...
 POINTS = (
-    "pelvis", "chest", "head", "shoulders", "hands", "knees", "feet",
+    "pelvis", "back", "chest", "head", "shoulders", "hands", "knees", "feet",
     *(f"{side}_{part}" for side in ("near", "far", "left", "right")
       for part in ("hand", "elbow", "knee", "foot", "shoulder", "hip")),
 )  # fmt: skip
@@ -241,7 +246,7 @@ BAND_ANCHORS = (
     "forward", "back", "up", "up_forward", "up_back", "left", "right", "up_left", "up_right",
     "knees", "ankles",
 )  # fmt: skip
-HANDS = ("near", "far", "both")
+HANDS = ("near", "far", "left", "right", "both")
 
 Vec = tuple[float, float, float]
 Mat = tuple[Vec, Vec, Vec]  # rows
@@ -328,7 +333,7 @@ def skeleton(angles: Mapping[str, float], lean: float, flat: Iterable[str] = ())
     "l_hand") lie level on what they rest on, whatever their ankle or wrist would say."""
     flat = set(flat)
     a = angles.get
-    root = _mm(_rot("z", -lean), _rot("y", a("turn", 0.0)))
+    root = _mm(_mm(_rot("y", a("turn", 0.0)), _rot("z", -lean)), _rot("y", a("roll", 0.0)))
     points: dict[str, Vec] = {"pelvis": (0.0, 0.0, 0.0)}
     frames: dict[str, Mat] = {"pelvis": root}
     turn = root
@@ -532,11 +537,13 @@ def _resolve(figure: Figure, problems: list[Problem]) -> list[Pose]:
                 known = ["hands", *(f"{s}_hand" for s in SIDES)]
                 problems.append(Problem((*at, "place", hand), _unknown("a hand", hand, known)))
                 ok = False
-            elif target not in PLACES:
-                problems.append(Problem((*at, "place", hand), _unknown("a place", target, PLACES)))
+            limb, spot = _sided(target, view)
+            if spot not in PLACES or (limb and spot not in _LIMB_PLACES):
+                known = [*PLACES, *(f"{s}_{p}" for s in SIDES for p in _LIMB_PLACES)]
+                problems.append(Problem((*at, "place", hand), _unknown("a place", target, known)))
                 ok = False
             for each in sides:
-                place[f"{each}_hand"] = target
+                place[f"{each}_hand"] = f"{spot}@{limb}" if limb else spot
         if frame.contacts is not None:
             contacts = tuple(Contact(c.part, c.on) for c in frame.contacts)
             for number, contact in enumerate(contacts):
@@ -580,22 +587,26 @@ def _angle(value: float) -> str:
 # --- hands on the body --------------------------------------------------------------------
 
 
-def _place_target(bones: Skeleton, side: str, place: str) -> tuple[Vec, Vec]:
-    """Where a hand rests and which way its elbow points (both in the world)."""
+def _place_target(bones: Skeleton, hand: str, place: str) -> tuple[Vec, Vec]:
+    """Where a hand rests and which way its elbow points (both in the world). A place on a
+    limb is on the hand's own side unless it names one: `knee@r`."""
     p, f = bones.points, bones.frames
-    sign = 1.0 if side == "r" else -1.0
-    other = "l" if side == "r" else "r"
+    place, _, named = place.partition("@")
+    side = named or hand  # of the limb the hand rests on
+    sign = 1.0 if hand == "r" else -1.0
+    limb_sign = 1.0 if side == "r" else -1.0
     trunk = f["s2"]
-    out = _mv(trunk, (-0.5, -0.7, sign * 0.6))  # elbows back, down and out
+    out = _mv(trunk, (-0.2, -0.7, sign * 0.7))  # elbows down and out, a little back
     reach = TRUNK_R + 2.0
     if place == "belly":
         return _add(_mid(p["pelvis"], p["s1"]), _mv(f["s1"], (reach, 2.0, sign * 3.0))), out
     if place == "chest":
         return _add(_mid(p["s2"], p["s3"]), _mv(f["s3"], (reach, 0.0, sign * 3.0))), out
+    if place == "lower_ribs":
+        return _add(p["s2"], _mv(f["s2"], (reach, 0.0, sign * 4.0))), out
     if place == "ribs":
-        return _add(p["s2"], _mv(f["s2"], (0.0, -2.0, sign * reach))), out
-    if place == "hip":
-        return _add(p[f"{side}_hip"], _mv(f["pelvis"], (reach, 4.0, 0.0))), out
+        back = _mv(trunk, (-1.0, -0.4, sign * 0.2))  # the elbow back along the flank
+        return _add(_mid(p["s1"], p["s2"]), _mv(f["s2"], (0.0, 0.0, limb_sign * reach))), back
     if place == "hip_bone":
         return _add(p["pelvis"], _mv(f["pelvis"], (reach, 8.0, sign * 6.0))), out
     if place == "lower_back":
@@ -605,10 +616,14 @@ def _place_target(bones: Skeleton, side: str, place: str) -> tuple[Vec, Vec]:
         up = _mv(trunk, (0.2, 0.9, sign * 0.6))
         return _add(p["s3"], _mv(f["neck"], (-reach, 4.0, 0.0))), up
     if place == "forehead":
-        return _add(p["head"], _mv(f["neck"], (HEAD + 2.0, 2.0, 0.0))), _mv(trunk, (0, -1, sign))
+        elbow = _mv(trunk, (-0.3, -0.2, sign))  # out to the side
+        return _add(p["head"], _mv(f["neck"], (HEAD + 0.5, 2.0, sign * 2.0))), elbow
     if place == "opposite_shoulder":
+        other = "l" if hand == "r" else "r"
         return _add(p[f"{other}_shoulder"], _mv(trunk, (reach, -2.0, 0.0))), out
     thigh, shin = f[f"{side}_thigh"], f[f"{side}_shin"]
+    if place == "hip":
+        return _add(p[f"{side}_hip"], _mv(f["pelvis"], (reach, 4.0, 0.0))), out
     if place == "thigh":
         return _add(_mid(p[f"{side}_hip"], p[f"{side}_knee"]), _mv(thigh, (8.0, 8.0, 0.0))), out
     if place == "knee":
@@ -626,14 +641,20 @@ def _floor_target(bones: Skeleton, side: str, place: str, floor: float) -> tuple
     p, f = bones.points, bones.frames
     sign = 1.0 if side == "r" else -1.0
     shoulder = p[f"{side}_shoulder"]
-    way = _sub(p["pelvis"], p["s3"]) if place == "floor" else _column(f["s2"], 0)
+    if place == "floor":  # beside the body, towards the feet
+        way = _sub(p["pelvis"], p["s3"])
+    elif place in ("floor_ahead", "seat_ahead"):  # where the head points
+        way = _sub(p["s3"], p["pelvis"])
+    else:  # behind the back
+        way = _mv(f["pelvis"], (-1.0, 0.0, 0.0))
     flat = _unit((way[0], 0.0, way[2])) if abs(way[0]) + abs(way[2]) > 1e-6 else (1.0, 0, 0)
-    drop = shoulder[1] - (floor + 3.5)
-    arm = (UPPER_ARM + FOREARM + HAND / 2) * 0.97
+    height = (SEAT if place == "seat_ahead" else floor) + 4.0
+    drop = shoulder[1] - height
+    arm = (UPPER_ARM + FOREARM) * 0.97
     out = math.sqrt(max(arm**2 - drop**2, 0.0))
     lateral = _column(f["pelvis"], 2)
     target = _add(_add(shoulder, flat, out), lateral, sign * 3.0)
-    target = (target[0], floor + 3.5, target[2])
+    target = (target[0], height, target[2])
     return target, _mv(f["s2"], (-0.2, 0.0, sign))
 
 
@@ -647,7 +668,8 @@ def _reach(bones: Skeleton, side: str, place: str, floor: float | None = None) -
     else:
         target, pole = _place_target(bones, side, place)
     shoulder = points[f"{side}_shoulder"]
-    upper, lower = UPPER_ARM, FOREARM + HAND / 2
+    flat = place in _ON_FLOOR  # the wrist on the floor, the hand laid flat beyond it
+    upper, lower = UPPER_ARM, FOREARM if flat else FOREARM + HAND / 2
     offset = _sub(target, shoulder)
     distance = _norm(offset)
     short = max(0.0, distance - (upper + lower - 0.5))
@@ -662,8 +684,12 @@ def _reach(bones: Skeleton, side: str, place: str, floor: float | None = None) -
     elbow = _add(_add(shoulder, along, a), _unit(across), h)
     toward = _unit(_sub(_add(shoulder, along, distance), elbow))
     points[f"{side}_elbow"] = elbow
-    points[f"{side}_wrist"] = _add(elbow, toward, FOREARM)
-    points[f"{side}_hand"] = _add(elbow, toward, FOREARM + HAND)
+    points[f"{side}_wrist"] = wrist = _add(elbow, toward, FOREARM)
+    if flat:
+        ahead = _unit((toward[0], 0.0, toward[2])) if abs(toward[1]) < 0.999 else (1.0, 0, 0)
+        points[f"{side}_hand"] = _add(wrist, ahead, HAND)
+    else:
+        points[f"{side}_hand"] = _add(elbow, toward, FOREARM + HAND)
     return short
 
 
@@ -672,17 +698,49 @@ def _reach(bones: Skeleton, side: str, place: str, floor: float | None = None) -
 
 @dataclass
 class Solved:
-    """One pose settled in the world: its points, and whatever went wrong."""
+    """One pose settled in the world: its points, its angles (arms that rest somewhere
+    included, as the angles that put them there), and whatever went wrong."""
 
     bones: Skeleton
     lean: float
     problems: list[Problem] = field(default_factory=list)
+    angles: Mapping[str, float] = field(default_factory=dict)
+
+
+def _arm_angles(bones: Skeleton, side: str, rotation: float) -> dict[str, float]:
+    """The shoulder and elbow angles that put an arm where it is: the inverse of the arm's
+    part of `skeleton`. `rotation` stays when a straight elbow leaves it undecided."""
+    p, top = bones.points, bones.frames["s3"]
+    sign = 1.0 if side == "r" else -1.0
+    back = _transpose(top)
+    upper = _unit(_mv(back, _sub(p[f"{side}_elbow"], p[f"{side}_shoulder"])))
+    fore = _unit(_mv(back, _sub(p[f"{side}_wrist"], p[f"{side}_elbow"])))
+    flexion = math.degrees(math.atan2(upper[0], -upper[1]))
+    tilt = -math.asin(max(-1.0, min(1.0, upper[2])))
+    arm = _mm(_rot("z", flexion), _rot("x", math.degrees(tilt)))
+    local = _mv(_transpose(arm), fore)
+    elbow = math.degrees(math.acos(max(-1.0, min(1.0, -local[1]))))
+    if elbow > 3:
+        rotation = -sign * math.degrees(math.atan2(-local[2], local[0]))
+    return {
+        f"{side}_shoulder": flexion,
+        f"{side}_shoulder_abduction": -sign * math.degrees(tilt),
+        f"{side}_shoulder_rotation": rotation,
+        f"{side}_elbow": elbow,
+    }
+
+
+def _settles(contact: Contact, floor: float) -> bool:
+    """Whether a contact tips the body until it rests: a hand on a chair seat is only
+    checked, as the body rests on its feet."""
+    if contact.on == "chair" and contact.part not in ("pelvis", "shins", "feet", "back"):
+        return False
+    return _support_height(contact, floor) is not None
 
 
 def _support_height(contact: Contact, floor: float) -> float | None:
     return {
         "floor": floor, "chair": SEAT, "bed": BED, "step": STEP,
-        "pillow": floor + PILLOW, "towel": floor + TOWEL,
     }.get(contact.on)  # fmt: skip
 
 
@@ -753,7 +811,7 @@ def settle(pose: Pose, view: str, floor: float) -> Solved:
     """Tip the body until two contacts rest on what they rest on (or, standing on one,
     until it balances over it), then lift it onto them."""
     start = pose.angles.get("lean", 0.0)
-    resting = [c for c in pose.contacts if _support_height(c, floor) is not None]
+    resting = [c for c in pose.contacts if _settles(c, floor)]
     problems: list[Problem] = []
 
     def gap(contact: Contact, bones: Skeleton) -> float:
@@ -798,6 +856,10 @@ def settle(pose: Pose, view: str, floor: float) -> Solved:
     for hand, place in sorted(pose.place.items()):
         if place in _ON_FLOOR:
             short[hand] = _reach(bones, hand[0], place, floor)
+    angles = dict(pose.angles)
+    for hand in pose.place:
+        side = hand[0]
+        angles.update(_arm_angles(bones, side, angles.get(f"{side}_shoulder_rotation", 0.0)))
     for hand, distance in short.items():
         if distance > TOLERANCE:
             problems.append(
@@ -807,7 +869,7 @@ def settle(pose: Pose, view: str, floor: float) -> Solved:
                     f"({distance:.0f} beyond its reach)",
                 )
             )
-    return Solved(bones, lean, problems)
+    return Solved(bones, lean, problems, angles)
 
 
 # --- a scene: the frames settled, lined up and propped -------------------------------------
@@ -833,13 +895,15 @@ class Scene:
     lines: list[tuple[int, str, Vec, Vec]]  # bands and sticks: (frame, kind, from, to)
     dots: list[tuple[int, str, Vec]]  # weights: (frame, kind, at)
     problems: list[Problem]
+    tops: dict[str, float] = field(default_factory=dict)  # a chair back's, a counter's height
 
 
-def _anchor(part: str, bones: Skeleton, view: str) -> float:
+def _anchor(part: str, bones: Skeleton, view: str) -> Vec:
+    """The middle of a contact part's points."""
     found = _contact_points(part, view)
     assert found is not None
-    xs = [bones.points[name][0] for name, _ in found[0]]
-    return sum(xs) / len(xs)
+    points = [bones.points[name] for name, _ in found[0]]
+    return tuple(sum(q[i] for q in points) / len(points) for i in range(3))  # type: ignore[return-value]
 
 
 def scene(figure: Figure) -> tuple[Scene | None, list[Problem]]:
@@ -896,12 +960,12 @@ def _line_up(solved: Solved, pose: Pose, before: Pose, previous: Solved, view: s
     frame's own `shift` then moves it from there."""
     shared = [c.part for c in pose.contacts if c.part in {b.part for b in before.contacts}]
     if shared:
-        dx = _anchor(shared[0], previous.bones, view) - _anchor(shared[0], solved.bones, view)
+        was, now = _anchor(shared[0], previous.bones, view), _anchor(shared[0], solved.bones, view)
     else:
-        dx = previous.bones.points["pelvis"][0] - solved.bones.points["pelvis"][0]
-    dx += pose.shift - before.shift
+        was, now = previous.bones.points["pelvis"], solved.bones.points["pelvis"]
+    dx, dz = was[0] - now[0] + pose.shift - before.shift, was[2] - now[2]
     for name, point in solved.bones.points.items():
-        solved.bones.points[name] = (point[0] + dx, point[1], point[2])
+        solved.bones.points[name] = (point[0] + dx, point[1], point[2] + dz)
 
 
 def _check_props(figure: Figure, problems: list[Problem]) -> None:
@@ -910,6 +974,10 @@ def _check_props(figure: Figure, problems: list[Problem]) -> None:
             choices: Sequence[str] = BAND_ANCHORS
         elif prop.name in ("bag", "weight"):
             choices = HANDS
+        elif prop.name == "pillow":
+            choices = ("knees",)  # squeezed between them; otherwise it is under a contact
+        elif prop.name == "chair":
+            choices = ("ahead",)  # in front of the feet, its seat towards them
         else:
             choices = ()
         if prop.option is not None and prop.option not in choices:
@@ -952,9 +1020,17 @@ def _place_props(built: Scene, poses: Sequence[Pose], props: Mapping[str, str | 
             x = sum(s[0] for s in spots) / len(spots)
             z = sum(s[2] for s in spots) / len(spots)
             low = _lowest(solved.bones, contact, view)[0]
+            if contact.on in ("chair_back", "counter"):
+                built.tops[contact.on] = low
             facing = 1.0 if _mv(solved.bones.frames["pelvis"], (1.0, 0.0, 0.0))[0] >= 0 else -1.0
             for box in _prop_boxes(contact, needs, x, z, low, p, facing, built.floor, pose):
                 built.boxes.append((None, needs, box))
+    if props.get("chair") == "ahead" and "chair" not in placed:
+        p = built.frames[0].bones.points
+        toes = max(p["r_toe"][0], p["l_toe"][0])
+        built.boxes += [
+            (None, "chair", box) for box in _chair(toes + 52, toes + 10, 0.0, SEAT + CHAIR_BACK)
+        ]
     if "mat" in props:
         lows = [
             point
@@ -985,6 +1061,8 @@ def _place_props(built: Scene, poses: Sequence[Pose], props: Mapping[str, str | 
                 (index, "stick", _add(_add(p["pelvis"], along, -14), back),
                  _add(_add(p["s3"], along, 42), back))
             )  # fmt: skip
+        if props.get("pillow") == "knees":
+            built.dots.append((index, "cushion", _mid(p["r_knee"], p["l_knee"])))
         for kind in ("bag", "weight"):
             if kind in props:
                 holder = props[kind] or ("near" if kind == "bag" else "both")
@@ -992,6 +1070,7 @@ def _place_props(built: Scene, poses: Sequence[Pose], props: Mapping[str, str | 
                 built.dots.append((index, kind, at))
 
 
+_HELD = {"band", "bag", "stick", "weight"}
 _BAND_WAYS: dict[str, Vec] = {
     "forward": (1.0, 0.0, 0.0), "back": (-1.0, 0.0, 0.0), "up": (0.0, 1.0, 0.0),
     "up_forward": (1.0, 1.0, 0.0), "up_back": (-1.0, 1.0, 0.0), "left": (0.0, 0.0, -1.0),
@@ -1013,12 +1092,12 @@ def _prop_boxes(
     """The boxes a prop is drawn from, placed at the contact that touches it."""
     if prop == "chair":
         seated = contact.part == "pelvis"
-        # A sitter's chair faces the way they do; one they hold faces them.
-        way = facing if seated else -facing
+        # A sitter's chair faces the way they do; one they touch faces them.
+        way = facing if seated else (1.0 if p["pelvis"][0] >= x else -1.0)
         if contact.on == "chair_back":
             back_x, top = x, low
         else:
-            back_x = x - way * 12 if seated else x + way * 34
+            back_x = x - way * 12 if seated else x - way * 21
             top = SEAT + CHAIR_BACK
         front_x = back_x + way * 42
         return _chair(back_x, front_x, z, top)
@@ -1032,10 +1111,9 @@ def _prop_boxes(
         ]
     if prop == "step":
         return [Box3((x - 20, 0.0, z - 30), (x + 24, STEP, z + 30))]
-    if prop == "pillow":
-        return [Box3((x - 17, floor, z - 16), (x + 17, floor + PILLOW, z + 16))]
-    if prop == "towel":
-        return [Box3((x - 12, floor, z - 12), (x + 12, floor + TOWEL, z + 12))]
+    if prop in ("pillow", "towel"):
+        half = 26.0 if contact.part in ("chest", "back") else 15.0 if prop == "pillow" else 11.0
+        return [Box3((x - half, floor, z - 16), (x + half, max(low, floor + 1.0), z + 16))]
     if prop == "wall":
         pelvis = p["pelvis"]
         dx, dz = x - pelvis[0], z - pelvis[2]
@@ -1079,8 +1157,19 @@ def _check_contacts(index: int, pose: Pose, solved: Solved, built: Scene) -> lis
     bones = solved.bones
     for number, contact in enumerate(pose.contacts):
         height = _support_height(contact, built.floor)
-        if contact.on == "chair_back":
-            height = None
+        if contact.on in built.tops:  # the chair back or counter an earlier frame placed
+            height = built.tops[contact.on]
+        if contact.on in _THICKNESS:
+            low, high = _THICKNESS[contact.on]
+            thick = _lowest(bones, contact, built.view)[0] - built.floor
+            if not low <= thick <= high:
+                problems.append(
+                    Problem(
+                        (*at, "contacts", number),
+                        f"expected {contact.part} resting on a {contact.on} {low:g} to "
+                        f"{high:g} thick, got {contact.part} {thick:.0f} above the floor",
+                    )
+                )
         if height is None:
             continue
         gap = _lowest(bones, contact, built.view)[0] - height
@@ -1107,12 +1196,12 @@ def _check_contacts(index: int, pose: Pose, solved: Solved, built: Scene) -> lis
     lowest = min(
         (point[1] - _radius(name), name) for name, point in bones.points.items() if name != "eye"
     )
-    if lowest[0] < -TOLERANCE:
+    if lowest[0] < built.floor - TOLERANCE:
         problems.append(
             Problem(
                 at,
                 f"expected the body above the floor, got the {_point_words(lowest[1])} "
-                f"{-lowest[0]:.0f} below it",
+                f"{built.floor - lowest[0]:.0f} below it",
             )
         )
     return problems
@@ -1139,14 +1228,17 @@ def _point_words(name: str) -> str:
 
 
 def between(before: Pose, after: Pose, t: float) -> Pose:
-    """The pose a fraction t of the way from one frame to the next, by joint angles."""
+    """The pose a fraction t of the way from one frame to the next, by joint angles (the
+    frames' settled ones: an arm resting somewhere by the angles that put it there). A hand
+    resting on the same place in both frames stays there all the way."""
     keys = set(before.angles) | set(after.angles)
     angles = {
         key: before.angles.get(key, 0.0) * (1 - t) + after.angles.get(key, 0.0) * t for key in keys
     }
+    kept = {hand: place for hand, place in after.place.items() if before.place.get(hand) == place}
     return Pose(
         angles,
-        after.place if t > 0 else before.place,
+        kept if 0 < t < 1 else after.place if t else before.place,
         after.contacts if t > 0 else before.contacts,
         before.shift * (1 - t) + after.shift * t,
         after.given_lean,
@@ -1183,7 +1275,8 @@ def _motion_cached(key: str, count: int) -> tuple[Skeleton, ...]:
             continue
         if t == 0 and index > 0:
             index, t = index - 1, 1.0
-        pose = between(poses[index], poses[index + 1], t)
+        start, end = (replace(poses[i], angles=built.frames[i].angles) for i in (index, index + 1))
+        pose = between(start, end, t)
         solved = settle(pose, figure.view, floor)
         reference = built.frames[index]
         _line_up(solved, pose, poses[index], reference, figure.view)
@@ -1261,9 +1354,9 @@ def project(point: Vec, camera: Camera) -> tuple[float, float, float]:
 
 @dataclass
 class Placement:
-    """How a scene sits in its panels: the offset of the world's origin in each."""
+    """How a scene sits in its panels: the page offset of the world's origin in each."""
 
-    dx: float
+    dx: tuple[float, ...]  # one per panel
     base_y: float  # page y of what sits on the floor
     columns: int
     panels: int
@@ -1307,7 +1400,7 @@ def layout(figure: Figure, built: Scene) -> Placement:
     extra = motion(figure) if moves else []
     marks: list[tuple[float, ...]] = []
     if figure.arrows and moves:
-        origin = Placement(0.0, 0.0, 1, 1)  # page coordinates are then (x, -y)
+        origin = Placement((0.0,), 0.0, 1, 1)  # page coordinates are then (x, -y)
         marks = [(x, -y, 8.0, 0.0) for path in _arrow_paths(figure, built, origin)
                  for x, y in path]  # fmt: skip
     return placement(built, figure.layout, extra, marks)
@@ -1319,32 +1412,41 @@ def placement(
     extra: Sequence[Skeleton] = (),
     marks: Sequence[tuple[float, ...]] = (),
 ) -> Placement:
-    """Crop the panel to the figure, its props, moves and arrows; its floor at the bottom."""
+    """Crop the panels to the figure, its props, moves and arrows; the floor at the bottom.
+    Numbered panels are as big as the biggest, each centred on its own frame."""
     camera = built.camera
-    points = [q for solved in built.frames for q in _figure_points(solved.bones, camera)]
-    points += [q for bones in extra for q in _figure_points(bones, camera)]
-    points += marks
-    x0, x1, y0, y1 = _extent(points)
-    props = [q for _, name, box in built.boxes if name != "wall" for q in _box_points(box, camera)]
-    if props:
-        px0, px1, _, _ = _extent(points + props)
-        if px1 - px0 <= PANEL_W - 2 * MARGIN:
-            x0, x1 = px0, px1
-    if props:
-        y0 = min(y0, _extent(props)[2])
+    # A wall is as tall as the drawing; a mat under a sequence may be longer than one panel.
+    cropped = {"wall", "mat"} if layout == "sequence" else {"wall"}
+    props = [
+        q for _, name, box in built.boxes if name not in cropped for q in _box_points(box, camera)
+    ]
+    groups = [[q for solved in built.frames for q in _figure_points(solved.bones, camera)]]
+    if layout == "sequence":
+        groups = [list(_figure_points(solved.bones, camera)) for solved in built.frames]
+    groups[0] += [q for bones in extra for q in _figure_points(bones, camera)] + list(marks)
+    spans = []
+    for points in groups:
+        x0, x1, _, _ = _extent(points)
+        if props:
+            px0, px1, _, _ = _extent(points + props)
+            if px1 - px0 <= PANEL_W - 2 * MARGIN:
+                x0, x1 = px0, px1
+        spans.append((x0, x1))
+    _, _, y0, y1 = _extent([q for points in groups for q in points] + props)
     top = PAD_TOP + (BADGE_ROOM if layout == "sequence" else 0.0)
-    width = min(max(x1 - x0 + 2 * PAD, MIN_W), PANEL_W)
+    width = min(max(max(x1 - x0 for x0, x1 in spans) + 2 * PAD, MIN_W), PANEL_W)
     height = min(max(y1 - y0 + top + PAD_BOTTOM, MIN_H), PANEL_H)
-    dx = width / 2 - (x0 + x1) / 2
     base_y = height - PAD_BOTTOM + y0  # the lowest thing drawn sits on the panel's floor
     panels = len(built.frames) if layout == "sequence" else 1
-    return Placement(dx, base_y, min(panels, 3), panels, width, height)
+    columns = 2 if panels == 4 else min(panels, 3)
+    dx = tuple(width / 2 - (x0 + x1) / 2 for x0, x1 in spans)
+    return Placement(dx, base_y, columns, panels, width, height)
 
 
 def _page(point: Vec, camera: Camera, place: Placement, panel: int = 0) -> tuple[float, float]:
     x, y, _ = project(point, camera)
     column, row = panel % place.columns, panel // place.columns
-    return (place.dx + x + column * place.width, place.base_y - y + row * place.height)
+    return (place.dx[panel] + x + column * place.width, place.base_y - y + row * place.height)
 
 
 def box_problems(figure: Figure, built: Scene) -> list[Problem]:
@@ -1435,7 +1537,7 @@ def _chains(bones: Skeleton, camera: Camera, place: Placement, panel: int) -> li
         layer: sum(project(bones.points[b], camera)[2] for _, b, _ in chain) / len(chain)
         for layer, chain in CHAINS.items()
     }
-    trunk = depth["trunk"]
+    trunk_side = sum(bones.points[b][2] for _, b, _ in CHAINS["trunk"]) / len(CHAINS["trunk"])
     drawn = []
     for layer in sorted(CHAINS, key=lambda name: (depth[name], _LAYER_ORDER.index(name))):
         root = _page(bones.points["pelvis"], camera, place, panel)
@@ -1449,7 +1551,10 @@ def _chains(bones: Skeleton, camera: Camera, place: Placement, panel: int) -> li
             turn = (angle - heading + 180) % 360 - 180
             edges.append((_EDGE_INDEX[(start, end)], length, turn, width))
             heading = angle
-        far = layer != "trunk" and depth[layer] < trunk - 4
+        # Paler: the limbs of the figure's far side, seen from its side (from the front
+        # both sides are as near, and from above the lower limbs are not the far ones).
+        side_on = sum(bones.points[b][2] for _, b, _ in CHAINS[layer]) / len(CHAINS[layer])
+        far = camera.view == "side" and layer != "trunk" and side_on < trunk_side - 4
         drawn.append(Drawn(layer, far, root, edges))
     return drawn
 
@@ -1509,37 +1614,55 @@ def _props_svg(built: Scene, place: Placement, frame: int | None, panel: int) ->
     return "".join(out)
 
 
-def _held_svg(built: Scene, place: Placement, frame: int, panel: int) -> str:
-    """Bands, sticks, bags and weights, drawn over the body that holds them."""
+def _held_svg(built: Scene, place: Placement, frame: int, panel: int, ghost: bool = False) -> str:
+    """Bands, sticks, bags and weights, drawn over the body that holds them (a bag rests on
+    the floor, or a chair seat, when the hands are lower than it is tall)."""
     camera = built.camera
+    ink, band, wood, fill = (GHOST, GHOST, GHOST, GHOST_FAR) if ghost else (
+        INK, BAND, "#8a6a43", "#f3e3c9")  # fmt: skip
     out = []
     for owner, kind, start, end in built.lines:
         if owner != frame:
             continue
         a, b = _page(start, camera, place, panel), _page(end, camera, place, panel)
         if kind == "stick":
-            out.append(_segment(a, b, 4.0, "#8a6a43"))
+            out.append(_segment(a, b, 4.0, wood))
         else:
-            out.append(_segment(a, b, 3.0, BAND))
+            out.append(_segment(a, b, 3.0, band))
             if kind == "band":
-                out.append(f'<circle cx="{_n(b[0])}" cy="{_n(b[1])}" r="4" fill="{INK}"/>')
+                out.append(f'<circle cx="{_n(b[0])}" cy="{_n(b[1])}" r="4" fill="{ink}"/>')
     for owner, kind, at in built.dots:
         if owner != frame:
             continue
         x, y = _page(at, camera, place, panel)
-        bottom = place.base_y + (panel // place.columns) * place.height - built.floor
         if kind == "weight":
-            out.append(f'<circle cx="{_n(x)}" cy="{_n(y + 5)}" r="7" fill="{INK}"/>')
-            out.append(_segment((x - 6, y), (x + 6, y), 3.0, INK))
-        else:
-            y = min(y + 2, bottom - 26)
+            out.append(f'<circle cx="{_n(x)}" cy="{_n(y + 5)}" r="7" fill="{ink}"/>')
+            out.append(_segment((x - 6, y), (x + 6, y), 3.0, ink))
+        elif kind == "cushion":
             out.append(
-                f'<path d="M{_n(x - 6)},{_n(y + 8)} q6,-12 12,0" fill="none" stroke="{BAND}" '
+                f'<rect x="{_n(x - 7)}" y="{_n(y - 8)}" width="14" height="16" rx="5" '
+                f'fill="{PROP_FILL}" stroke="{PROP_LINE}" stroke-width="1.5"/>'
+            )
+        else:
+            rest = _page((at[0], _rest_height(built, at), at[2]), camera, place, panel)[1]
+            top = min(y + 7, rest - 26)
+            out.append(
+                f'<path d="M{_n(x - 6)},{_n(top + 1)} q6,-12 12,0" fill="none" stroke="{band}" '
                 f'stroke-width="2.5"/>'
-                f'<rect x="{_n(x - 11)}" y="{_n(y + 7)}" width="22" height="26" rx="3" '
-                f'fill="#f3e3c9" stroke="{BAND}" stroke-width="2"/>'
+                f'<rect x="{_n(x - 11)}" y="{_n(top)}" width="22" height="26" rx="3" '
+                f'fill="{fill}" stroke="{band}" stroke-width="2"/>'
             )
     return "".join(out)
+
+
+def _rest_height(built: Scene, at: Vec) -> float:
+    """What a bag hanging at `at` would rest on: the floor, or a seat under it."""
+    tops = [built.floor] + [
+        box.high[1]
+        for _, name, box in built.boxes
+        if name == "chair" and box.high[1] == SEAT and box.low[0] <= at[0] <= box.high[0]
+    ]
+    return max(top for top in tops if top <= at[1])
 
 
 def _segment(a: tuple[float, float], b: tuple[float, float], width: float, colour: str) -> str:
@@ -1558,6 +1681,8 @@ def _point_path(bones: Skeleton, name: str) -> Vec:
         return _mid(p[f"r_{part}"], p[f"l_{part}"])
     if name == "chest":
         return _mid(p["s2"], p["s3"])
+    if name == "back":
+        return p["s2"]
     side, part = name.split("_", 1)
     return p[f"{SIDES[side]}_{'ankle' if part == 'foot' else part}"]
 
@@ -1732,7 +1857,7 @@ def _cue_svg(bones: Skeleton, cue: str, camera: Camera, place: Placement, colour
         cx, cy = _page(centre, camera, place)
         nx, ny, _ = project(normal, camera)
         length = math.hypot(nx, ny)
-        if length < 0.6:
+        if length < 0.6 or normal[1] < -0.6:  # seen end on, or pressing into the floor
             continue
         angle = math.atan2(-ny, nx)
         for radius in (TRUNK_R + 6, TRUNK_R + 12):
@@ -1771,6 +1896,8 @@ def _animation(figure: Figure, built: Scene, place: Placement) -> Motion | None:
     the page (a hip rotating in a front view) shortens a limb on the page: no animation."""
     if figure.layout != "overlay" or len(figure.frames) < 2:
         return None
+    if figure.cues or any(p.name in _HELD or p.option == "knees" for p in figure.props):
+        return None  # drawn where the last frame has them, they would stay behind
     stops = motion(figure)
     lengths: dict[int, list[float]] = {}
     turns: dict[int, list[float]] = {}
@@ -1840,7 +1967,8 @@ def _figure_svg(
         parts.append(_props_svg(built, place, None, 0))
         if last:
             parts.append('<g class="figure-ghost">')
-            for solved in built.frames[:-1]:
+            for index, solved in enumerate(built.frames[:-1]):
+                parts.append(_held_svg(built, place, index, 0, ghost=True))
                 for drawn in _chains(solved.bones, camera, place, 0):
                     parts.append(_chain_svg(drawn, _colour(drawn.layer, drawn.far, True), None,
                                             False))  # fmt: skip
