@@ -230,8 +230,8 @@ _THICKNESS = {"pillow": (2.0, 24.0), "towel": (1.0, 12.0)}
 
 # Where a hand may rest (`place`), on the hand's own side where there are two.
 PLACES = (
-    "belly", "lower_ribs", "chest", "ribs", "hip", "hip_bone", "thigh", "knee", "behind_thigh", "shin",
-    "lower_back", "nape", "forehead", "opposite_shoulder", "floor", "floor_ahead",
+    "belly", "lower_ribs", "chest", "ribs", "hip", "hip_bone", "thigh", "knee", "behind_thigh",
+    "shin", "lower_back", "nape", "forehead", "opposite_shoulder", "floor", "floor_ahead",
     "floor_behind", "seat_ahead",
 )  # fmt: skip
 # Placed once the body has settled: on the floor, or a chair seat ahead (a hinge onto it).
@@ -262,9 +262,16 @@ def _rot(axis: str, degrees: float) -> Mat:
 
 
 def _mm(a: Mat, b: Mat) -> Mat:
-    cols = tuple(zip(*b, strict=True))
-    return tuple(tuple(sum(x * y for x, y in zip(row, col, strict=True)) for col in cols)
-                 for row in a)  # type: ignore[return-value]  # fmt: skip
+    (a00, a01, a02), (a10, a11, a12), (a20, a21, a22) = a
+    (b00, b01, b02), (b10, b11, b12), (b20, b21, b22) = b
+    return (
+        (a00 * b00 + a01 * b10 + a02 * b20, a00 * b01 + a01 * b11 + a02 * b21,
+         a00 * b02 + a01 * b12 + a02 * b22),
+        (a10 * b00 + a11 * b10 + a12 * b20, a10 * b01 + a11 * b11 + a12 * b21,
+         a10 * b02 + a11 * b12 + a12 * b22),
+        (a20 * b00 + a21 * b10 + a22 * b20, a20 * b01 + a21 * b11 + a22 * b21,
+         a20 * b02 + a21 * b12 + a22 * b22),
+    )  # fmt: skip
 
 
 def _mv(a: Mat, v: Vec) -> Vec:
@@ -795,7 +802,7 @@ def _root(f: Callable[[float], float], start: float) -> float | None:
                 return x
             if (fx > 0) != (fp > 0):
                 low, high, flow = (px, x, fp)
-                for _ in range(28):
+                for _ in range(20):
                     mid = (low + high) / 2
                     fmid = f(mid)
                     if (fmid > 0) == (flow > 0):
@@ -1245,7 +1252,7 @@ def between(before: Pose, after: Pose, t: float) -> Pose:
     )
 
 
-STOPS = 5  # keyframes of the web animation, each settled on its contacts
+STOPS = 7  # keyframes of the web animation (and points of an arrow), each settled
 
 
 def motion(figure: Figure, count: int = STOPS) -> list[Skeleton]:
@@ -1452,7 +1459,7 @@ def _page(point: Vec, camera: Camera, place: Placement, panel: int = 0) -> tuple
 def box_problems(figure: Figure, built: Scene) -> list[Problem]:
     """A figure that would be cut off at the edge of its drawing."""
     problems: list[Problem] = []
-    place = layout(figure, built)
+    place = placement(built, figure.layout)  # the frames; the moves between them stay inside
     for index, solved in enumerate(built.frames):
         panel = index if figure.layout == "sequence" else 0
         column, row = panel % place.columns, panel // place.columns
@@ -1697,7 +1704,7 @@ def _arrow_tracks(
     figure: Figure, built: Scene, place: Placement
 ) -> list[list[tuple[float, float]]]:
     """The path each arrow's point takes on the page, from the first frame to the last."""
-    steps = motion(figure, 9)
+    steps = motion(figure)
     return [
         [_page(_point_path(bones, arrow.at), built.camera, place) for bones in steps]
         for arrow in figure.arrows
@@ -1779,12 +1786,14 @@ def _path_length(path: Sequence[tuple[float, float]]) -> float:
 
 
 def _arrow_problems(figure: Figure, built: Scene) -> list[Problem]:
-    place = layout(figure, built)
+    """An arrow needs something to show: its point moving from the first frame to the last
+    (seen from where the figure is seen), or a `dir`."""
     problems = []
-    for index, (arrow, track) in enumerate(
-        zip(figure.arrows, _arrow_tracks(figure, built, place), strict=True)
-    ):
-        moved = _path_length(track)
+    first, last = built.frames[0].bones, built.frames[-1].bones
+    for index, arrow in enumerate(figure.arrows):
+        x0, y0, _ = project(_point_path(first, arrow.at), built.camera)
+        x1, y1, _ = project(_point_path(last, arrow.at), built.camera)
+        moved = math.hypot(x1 - x0, y1 - y0)
         if not arrow.dir and moved < 10:
             problems.append(
                 Problem(

@@ -324,6 +324,12 @@ class Links:
         return f"exercise-{exercise_id}.html" if exercise_id in self.exercises else None
 
 
+def translated(words: Words, labels: Any) -> Any:
+    """A labels dataclass (ChartLabels, FigureLabels) with every default translated."""
+    _ = words.gettext
+    return labels(**{name: _(str(getattr(labels, name))) for name in labels.__dataclass_fields__})
+
+
 class Context:
     """The template context shared by every page of one patient's booklet."""
 
@@ -423,11 +429,7 @@ class Context:
         }
 
     def _translated(self, labels: Any) -> Any:
-        """A labels dataclass (ChartLabels, FigureLabels) with every default translated."""
-        _ = self.words.gettext
-        return labels(
-            **{name: _(str(getattr(labels, name))) for name in labels.__dataclass_fields__}
-        )
+        return translated(self.words, labels)
 
     def _chart_words(self) -> dict[str, Any]:
         return {
@@ -660,6 +662,37 @@ def render_site_index(
             {"clinic": config.clinic, "fonts": "fonts/", "figure_motion": figure_motion(library)},
         ),
     }
+
+
+def render_gallery(project_root: Path | None, config: Config, library: Library) -> str:
+    """One page with every exercise's figure beside its title, moving as on the web, for the
+    clinic to check its library at a glance (`movebook figures`)."""
+    language = config.defaults.language if has_catalogue(config.defaults.language) else "en"
+    env = environment(project_root, language)
+    labels = translated(env.globals["words"], FigureLabels)  # type: ignore[arg-type]
+
+    def figure(exercise: Exercise) -> Markup | None:
+        if exercise.meta.figure is None:
+            return None
+        svg = figure_svg(
+            exercise.meta.figure, figure_id(exercise), labels=labels, accent=config.clinic.accent
+        )
+        return Markup(svg)  # built from escaped parts by figure.py
+
+    order = [block.id for block in library.blocks]
+    exercises = sorted(
+        library.exercises.values(), key=lambda e: (order.index(e.meta.block), e.meta.title)
+    )
+    return env.get_template("gallery.html").render(
+        language=language,
+        clinic=config.clinic,
+        fonts=STATIC.resolve().as_uri() + "/fonts/",
+        figure_motion=figure_motion(library),
+        figure_svg=figure,
+        figure_moves=figure_moves,
+        blocks={block.id: block for block in library.blocks},
+        exercises=exercises,
+    )
 
 
 def site_assets(config: Config, project_root: Path | None) -> dict[str, Path]:
