@@ -963,14 +963,14 @@ def _make_scene(figure: Figure) -> tuple[Scene | None, list[Problem]]:
 
 
 def _line_up(solved: Solved, pose: Pose, before: Pose, previous: Solved, view: str) -> None:
-    """Keep what stays put in place: a contact both frames share, else the pelvis. Each
-    frame's own `shift` then moves it from there."""
+    """Keep what stays put in place: a contact both frames share, else the pelvis; then the
+    frame's own `shift` moves it along the floor from there."""
     shared = [c.part for c in pose.contacts if c.part in {b.part for b in before.contacts}]
     if shared:
         was, now = _anchor(shared[0], previous.bones, view), _anchor(shared[0], solved.bones, view)
     else:
         was, now = previous.bones.points["pelvis"], solved.bones.points["pelvis"]
-    dx, dz = was[0] - now[0] + pose.shift - before.shift, was[2] - now[2]
+    dx, dz = was[0] - now[0] + pose.shift, was[2] - now[2]  # now has the shift in it
     for name, point in solved.bones.points.items():
         solved.bones.points[name] = (point[0] + dx, point[1], point[2] + dz)
 
@@ -1283,7 +1283,8 @@ def _motion_cached(key: str, count: int) -> tuple[Skeleton, ...]:
         if t == 0 and index > 0:
             index, t = index - 1, 1.0
         start, end = (replace(poses[i], angles=built.frames[i].angles) for i in (index, index + 1))
-        pose = between(start, end, t)
+        # Lined up with the frame it starts from, which is where it is: shifted from there.
+        pose = between(replace(start, shift=0.0), end, t)
         solved = settle(pose, figure.view, floor)
         reference = built.frames[index]
         _line_up(solved, pose, poses[index], reference, figure.view)
