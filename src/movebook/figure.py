@@ -3,11 +3,11 @@
 A figure is a few frames. Each is a named base pose (standing, crook lying...) with joint
 angles changed the way a clinician says them: degrees of hip flexion, of knee bend. Python
 does the geometry: forward kinematics from the pelvis in 3D, the body tipped until its
-contacts rest on the floor (or the chair, the bed, the step), then a view from the side, the
-front or above. The SVG has presentation attributes only, so the site's Content-Security-
-Policy allows it and WeasyPrint draws it; it moves on the web through the page stylesheet
-(`animation_css`), which turns each joint between angles computed here. Angles, not points,
-so no limb ever changes length on the way.
+contacts rest on the floor (or the chair, the bed, the step), then a view from the side or
+the front, tilted down as far as overhead. The SVG has presentation attributes only, so the
+site's Content-Security-Policy allows it and WeasyPrint draws it; it moves on the web
+through the page stylesheet (`animation_css`), which turns each joint between angles
+computed here. Angles, not points, so no limb ever changes length on the way.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from html import escape
 from typing import TYPE_CHECKING, NamedTuple
 
+from movebook.chart import N_
 from movebook.errors import did_you_mean
 
 if TYPE_CHECKING:
@@ -422,7 +423,7 @@ def _level(shin: Mat) -> Mat:
 # --- what the front matter says, resolved ----------------------------------------------
 
 
-class Problem(NamedTuple):
+class FigureProblem(NamedTuple):
     """Something wrong with a figure: where in the front matter, and `expected X, got Y`."""
 
     loc: tuple[str | int, ...]
@@ -493,7 +494,7 @@ class Pose:
     given_lean: bool  # the frame sets `lean` itself
 
 
-def _resolve(figure: Figure, problems: list[Problem]) -> list[Pose]:
+def _resolve(figure: Figure, problems: list[FigureProblem]) -> list[Pose]:
     """Each frame as a Pose, later frames carrying on from the one before."""
     poses: list[Pose] = []
     view = figure.view
@@ -502,11 +503,13 @@ def _resolve(figure: Figure, problems: list[Problem]) -> list[Pose]:
         at: tuple[str | int, ...] = ("figure", "frames", index)
         base = BASES.get(frame.base) if frame.base else None
         if frame.base and base is None:
-            problems.append(Problem((*at, "base"), _unknown("a base pose", frame.base, BASES)))
+            problems.append(
+                FigureProblem((*at, "base"), _unknown("a base pose", frame.base, BASES))
+            )
             base = BASES["standing"]  # so the frames after it are still checked
         if base is None and not poses:
             problems.append(
-                Problem((*at, "base"), "expected a base pose for the first frame, got none")
+                FigureProblem((*at, "base"), "expected a base pose for the first frame, got none")
             )
             continue
         before = poses[-1] if poses else None
@@ -518,14 +521,14 @@ def _resolve(figure: Figure, problems: list[Problem]) -> list[Pose]:
             keys = _angle_keys(name, view)
             if keys is None:
                 problems.append(
-                    Problem((*at, "set", name), _unknown("a joint", name, joint_names(view)))
+                    FigureProblem((*at, "set", name), _unknown("a joint", name, joint_names(view)))
                 )
                 ok = False
                 continue
             low, high = _range(name, view)
             if not low <= value <= high:
                 problems.append(
-                    Problem(
+                    FigureProblem(
                         (*at, "set", name),
                         f"expected {_angle(low)} to {_angle(high)} degrees for {name}, "
                         f"got {_angle(value)}",
@@ -542,12 +545,16 @@ def _resolve(figure: Figure, problems: list[Problem]) -> list[Pose]:
             sides = [side] if side else ["r", "l"] if hand == "hands" else []
             if part not in ("hand", "hands") or not sides:
                 known = ["hands", *(f"{s}_hand" for s in SIDES)]
-                problems.append(Problem((*at, "place", hand), _unknown("a hand", hand, known)))
+                problems.append(
+                    FigureProblem((*at, "place", hand), _unknown("a hand", hand, known))
+                )
                 ok = False
             limb, spot = _sided(target, view)
             if spot not in PLACES or (limb and spot not in _LIMB_PLACES):
                 known = [*PLACES, *(f"{s}_{p}" for s in SIDES for p in _LIMB_PLACES)]
-                problems.append(Problem((*at, "place", hand), _unknown("a place", target, known)))
+                problems.append(
+                    FigureProblem((*at, "place", hand), _unknown("a place", target, known))
+                )
                 ok = False
             for each in sides:
                 place[f"{each}_hand"] = f"{spot}@{limb}" if limb else spot
@@ -557,11 +564,13 @@ def _resolve(figure: Figure, problems: list[Problem]) -> list[Pose]:
                 where = (*at, "contacts", number)
                 if _contact_points(contact.part, view) is None:
                     known = contact_parts(view)
-                    problems.append(Problem(where, _unknown("a body part", contact.part, known)))
+                    problems.append(
+                        FigureProblem(where, _unknown("a body part", contact.part, known))
+                    )
                     ok = False
                 elif contact.on not in SUPPORTS:
                     problems.append(
-                        Problem(where, _unknown("something to rest on", contact.on, SUPPORTS))
+                        FigureProblem(where, _unknown("something to rest on", contact.on, SUPPORTS))
                     )
                     ok = False
         for number, contact in enumerate(contacts):
@@ -569,7 +578,7 @@ def _resolve(figure: Figure, problems: list[Problem]) -> list[Pose]:
             if needs and needs not in props:
                 where = (*at, "contacts", number) if frame.contacts is not None else (*at, "base")
                 problems.append(
-                    Problem(
+                    FigureProblem(
                         where,
                         f"expected {needs!r} in figure.props for {contact.part} on the "
                         f"{contact.on.replace('_', ' ')}, got no {needs}",
@@ -710,7 +719,7 @@ class Solved:
 
     bones: Skeleton
     lean: float
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[FigureProblem] = field(default_factory=list)
     angles: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -819,7 +828,7 @@ def settle(pose: Pose, view: str, floor: float) -> Solved:
     until it balances over it), then lift it onto them."""
     start = pose.angles.get("lean", 0.0)
     resting = [c for c in pose.contacts if _settles(c, floor)]
-    problems: list[Problem] = []
+    problems: list[FigureProblem] = []
 
     def gap(contact: Contact, bones: Skeleton) -> float:
         height = _support_height(contact, floor)
@@ -839,7 +848,7 @@ def settle(pose: Pose, view: str, floor: float) -> Solved:
             lean = found
         else:
             problems.append(
-                Problem(
+                FigureProblem(
                     ("contacts",),
                     f"expected a pose whose {first.part} and {second.part} can rest on the "
                     f"{first.on} and the {second.on} together, got none that fits",
@@ -870,7 +879,7 @@ def settle(pose: Pose, view: str, floor: float) -> Solved:
     for hand, distance in short.items():
         if distance > TOLERANCE:
             problems.append(
-                Problem(
+                FigureProblem(
                     ("place", hand),
                     f"expected a place the hand can reach, got {pose.place[hand]!r} "
                     f"({distance:.0f} beyond its reach)",
@@ -901,7 +910,7 @@ class Scene:
     boxes: list[tuple[int | None, str, Box3]]  # (frame or None for all, prop, box)
     lines: list[tuple[int, str, Vec, Vec]]  # bands and sticks: (frame, kind, from, to)
     dots: list[tuple[int, str, Vec]]  # weights: (frame, kind, at)
-    problems: list[Problem]
+    problems: list[FigureProblem]
     tops: dict[str, float] = field(default_factory=dict)  # a chair back's, a counter's height
 
 
@@ -913,7 +922,7 @@ def _anchor(part: str, bones: Skeleton, view: str) -> Vec:
     return tuple(sum(q[i] for q in points) / len(points) for i in range(3))  # type: ignore[return-value]
 
 
-def scene(figure: Figure) -> tuple[Scene | None, list[Problem]]:
+def scene(figure: Figure) -> tuple[Scene | None, list[FigureProblem]]:
     """Settle every frame, line them up and place the props; or say what is wrong. Cached:
     the same figure is checked once and drawn on many pages."""
     found, problems = _scene_cached(_figure_key(figure))
@@ -931,13 +940,13 @@ def _parse(key: str) -> Figure:
 
 
 @functools.lru_cache(maxsize=512)
-def _scene_cached(key: str) -> tuple[Scene | None, tuple[Problem, ...]]:
+def _scene_cached(key: str) -> tuple[Scene | None, tuple[FigureProblem, ...]]:
     found, problems = _make_scene(_parse(key))
     return found, tuple(problems)
 
 
-def _make_scene(figure: Figure) -> tuple[Scene | None, list[Problem]]:
-    problems: list[Problem] = []
+def _make_scene(figure: Figure) -> tuple[Scene | None, list[FigureProblem]]:
+    problems: list[FigureProblem] = []
     poses = _resolve(figure, problems)
     _check_props(figure, problems)
     if problems:
@@ -949,7 +958,7 @@ def _make_scene(figure: Figure) -> tuple[Scene | None, list[Problem]]:
     for index, pose in enumerate(poses):
         solved = settle(pose, view, floor)
         at = ("figure", "frames", index)
-        problems.extend(Problem((*at, *p.loc), p.message) for p in solved.problems)
+        problems.extend(FigureProblem((*at, *p.loc), p.message) for p in solved.problems)
         if frames:
             _line_up(solved, pose, poses[index - 1], frames[-1], view)
         frames.append(solved)
@@ -975,7 +984,7 @@ def _line_up(solved: Solved, pose: Pose, before: Pose, previous: Solved, view: s
         solved.bones.points[name] = (point[0] + dx, point[1], point[2] + dz)
 
 
-def _check_props(figure: Figure, problems: list[Problem]) -> None:
+def _check_props(figure: Figure, problems: list[FigureProblem]) -> None:
     for index, prop in enumerate(figure.props):
         if prop.name == "band":
             choices: Sequence[str] = BAND_ANCHORS
@@ -994,11 +1003,13 @@ def _check_props(figure: Figure, problems: list[Problem]) -> None:
                 else f"one of {', '.join(choices)} for {prop.name}"
             )
             problems.append(
-                Problem(("figure", "props", index), f"expected {expected}, got {prop.option!r}")
+                FigureProblem(
+                    ("figure", "props", index), f"expected {expected}, got {prop.option!r}"
+                )
             )
     if figure.layout == "sequence" and figure.arrows:
         problems.append(
-            Problem(
+            FigureProblem(
                 ("figure", "arrows"),
                 "expected no arrows in a sequence (its panels are numbered), got some",
             )
@@ -1006,7 +1017,9 @@ def _check_props(figure: Figure, problems: list[Problem]) -> None:
     for index, arrow in enumerate(figure.arrows):
         if arrow.at not in POINTS:
             problems.append(
-                Problem(("figure", "arrows", index, "at"), _unknown("a point", arrow.at, POINTS))
+                FigureProblem(
+                    ("figure", "arrows", index, "at"), _unknown("a point", arrow.at, POINTS)
+                )
             )
 
 
@@ -1157,9 +1170,9 @@ def _chair(back_x: float, front_x: float, z: float, top: float) -> list[Box3]:
     return boxes
 
 
-def _check_contacts(index: int, pose: Pose, solved: Solved, built: Scene) -> list[Problem]:
+def _check_contacts(index: int, pose: Pose, solved: Solved, built: Scene) -> list[FigureProblem]:
     """Every contact touches what it rests on; nothing sinks through the floor."""
-    problems: list[Problem] = []
+    problems: list[FigureProblem] = []
     at = ("figure", "frames", index)
     bones = solved.bones
     for number, contact in enumerate(pose.contacts):
@@ -1171,7 +1184,7 @@ def _check_contacts(index: int, pose: Pose, solved: Solved, built: Scene) -> lis
             thick = _lowest(bones, contact, built.view)[0] - built.floor
             if not low <= thick <= high:
                 problems.append(
-                    Problem(
+                    FigureProblem(
                         (*at, "contacts", number),
                         f"expected {contact.part} resting on a {contact.on} {low:g} to "
                         f"{high:g} thick, got {contact.part} {thick:.0f} above the floor",
@@ -1184,7 +1197,7 @@ def _check_contacts(index: int, pose: Pose, solved: Solved, built: Scene) -> lis
             where = "above" if gap > 0 else "below"
             on = contact.on.replace("_", " ")
             problems.append(
-                Problem(
+                FigureProblem(
                     (*at, "contacts", number),
                     f"expected {contact.part} resting on the {on}, "
                     f"got {contact.part} {abs(gap):.0f} {where} it",
@@ -1194,7 +1207,7 @@ def _check_contacts(index: int, pose: Pose, solved: Solved, built: Scene) -> lis
         low, high = LIMB_JOINTS["ankle"]
         if not low - 5 <= ankle <= high + 5:
             problems.append(
-                Problem(
+                FigureProblem(
                     (*at, "contacts"),
                     f"expected a foot that can rest flat (ankle {low:g} to {high:g} degrees), "
                     f"got the {_SIDE_WORDS[side]} ankle at {ankle:.0f}",
@@ -1205,7 +1218,7 @@ def _check_contacts(index: int, pose: Pose, solved: Solved, built: Scene) -> lis
     )
     if lowest[0] < built.floor - TOLERANCE:
         problems.append(
-            Problem(
+            FigureProblem(
                 at,
                 f"expected the body above the floor, got the {_point_words(lowest[1])} "
                 f"{built.floor - lowest[0]:.0f} below it",
@@ -1264,7 +1277,7 @@ def motion(figure: Figure, count: int = STOPS) -> list[Skeleton]:
 @functools.lru_cache(maxsize=512)
 def _motion_cached(key: str, count: int) -> tuple[Skeleton, ...]:
     figure = _parse(key)
-    problems: list[Problem] = []
+    problems: list[FigureProblem] = []
     poses = _resolve(figure, problems)
     built, _ = scene(figure)
     assert built is not None and not problems
@@ -1457,9 +1470,9 @@ def _page(point: Vec, camera: Camera, place: Placement, panel: int = 0) -> tuple
     return (place.dx[panel] + x + column * place.width, place.base_y - y + row * place.height)
 
 
-def box_problems(figure: Figure, built: Scene) -> list[Problem]:
+def box_problems(figure: Figure, built: Scene) -> list[FigureProblem]:
     """A figure that would be cut off at the edge of its drawing."""
-    problems: list[Problem] = []
+    problems: list[FigureProblem] = []
     place = placement(built, figure.layout)  # the frames; the moves between them stay inside
     for index, solved in enumerate(built.frames):
         panel = index if figure.layout == "sequence" else 0
@@ -1479,7 +1492,7 @@ def box_problems(figure: Figure, built: Scene) -> list[Problem]:
                     worst = (over, name, edge)
         if worst:
             problems.append(
-                Problem(
+                FigureProblem(
                     ("figure", "frames", index),
                     f"expected the figure inside its drawing ({PANEL_W:g} x {PANEL_H:g}), got "
                     f"the {_point_words(worst[1])} {worst[0]:.0f} beyond the {worst[2]}",
@@ -1488,7 +1501,7 @@ def box_problems(figure: Figure, built: Scene) -> list[Problem]:
     return problems
 
 
-def figure_problems(figure: Figure) -> list[Problem]:
+def figure_problems(figure: Figure) -> list[FigureProblem]:
     """Everything wrong with a figure, each with its place in the front matter."""
     built, problems = scene(figure)
     if built is None:
@@ -1500,11 +1513,6 @@ def figure_problems(figure: Figure) -> list[Problem]:
 
 
 # --- SVG -------------------------------------------------------------------------------------
-
-
-def N_(message: str) -> str:
-    """Marks an English default for scripts/messages.py to extract; the renderer translates."""
-    return message
 
 
 @dataclass(frozen=True)
@@ -1786,7 +1794,7 @@ def _path_length(path: Sequence[tuple[float, float]]) -> float:
     return sum(math.hypot(x1 - x0, y1 - y0) for (x0, y0), (x1, y1) in itertools.pairwise(path))
 
 
-def _arrow_problems(figure: Figure, built: Scene) -> list[Problem]:
+def _arrow_problems(figure: Figure, built: Scene) -> list[FigureProblem]:
     """An arrow needs something to show: its point moving from the first frame to the last
     (seen from where the figure is seen), or a `dir`."""
     problems = []
@@ -1797,7 +1805,7 @@ def _arrow_problems(figure: Figure, built: Scene) -> list[Problem]:
         moved = math.hypot(x1 - x0, y1 - y0)
         if not arrow.dir and moved < 10:
             problems.append(
-                Problem(
+                FigureProblem(
                     ("figure", "arrows", index, "at"),
                     f"expected a point that moves between the frames (or a dir), got "
                     f"{arrow.at!r}, which moves {moved:.0f}",
@@ -1952,11 +1960,11 @@ def figure_svg(
     built, problems = scene(figure)
     if built is None or problems:
         raise ValueError(f"figure has problems: {problems}")
-    return _figure_svg(_figure_key(figure), figure, built, id_prefix, labels, accent)
+    return _figure_svg(figure, built, id_prefix, labels, accent)
 
 
 def _figure_svg(
-    key: str, figure: Figure, built: Scene, prefix: str, labels: FigureLabels, accent: str
+    figure: Figure, built: Scene, prefix: str, labels: FigureLabels, accent: str
 ) -> str:
     camera = built.camera
     overlay = figure.layout == "overlay"
@@ -2020,9 +2028,15 @@ def _description(figure: Figure, built: Scene, labels: FigureLabels) -> str:
     return " ".join(words)
 
 
+# Where each stop falls in a swing from the first frame to the last (booklet.css plays it
+# back and forth): a moment's rest at each end.
+KEYS = ("0%,10%", "23.3%", "36.7%", "50%", "63.3%", "76.7%", "90%,100%")
+
+
 def animation_css(figure: Figure, id_prefix: str) -> str:
-    """The stylesheet rules that make one figure move: each joint's turn at each stop, as
-    custom properties the shared keyframes in booklet.css read. Empty for a still figure."""
+    """The stylesheet rules that make one figure move: keyframes turning each joint through
+    its angle at each stop (and the pelvis to its place), named after the figure. Only names:
+    booklet.css says when they play. Empty for a figure that stays still."""
     built, problems = scene(figure)
     if built is None or problems or figure.layout != "overlay" or len(figure.frames) < 2:
         return ""
@@ -2030,14 +2044,18 @@ def animation_css(figure: Figure, id_prefix: str) -> str:
     moving = _animation(figure, built, place)
     if moving is None:
         return ""
-    rules = []
     scope = f".fb-{id_prefix}"
-    root = ";".join(f"--x{i}:{_n(x)}px;--y{i}:{_n(y)}px" for i, (x, y) in enumerate(moving.roots))
-    rules.append(f"{scope} .fr{{{root}}}")
+
+    def keyframes(name: str, values: Iterable[str]) -> str:
+        steps = "".join(f"{key}{{transform:{v}}}" for key, v in zip(KEYS, values, strict=True))
+        animation = f"{id_prefix}-{name}"
+        return f"@keyframes {animation}{{{steps}}}\n{scope} .{name}{{animation-name:{animation}}}\n"
+
+    roots = [f"translate({_n(x)}px,{_n(y)}px)" for x, y in moving.roots]
+    out = keyframes("fr", roots) if len(set(roots)) > 1 else ""  # the pelvis may stay put
     for number, turns in sorted(moving.turns.items()):
-        values = ";".join(f"--a{i}:{_n(turn)}deg" for i, turn in enumerate(turns))
-        rules.append(f"{scope} .j{number}{{{values}}}")
-    return "\n".join(rules) + "\n"
+        out += keyframes(f"j{number}", (f"rotate({_n(turn)}deg)" for turn in turns))
+    return out
 
 
 def figure_moves(figure: Figure | None) -> bool:
