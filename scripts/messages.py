@@ -24,6 +24,7 @@ METHODS = [
     ("theme/templates/**.css", "jinja2"),
     ("wording.py", "python"),
     ("chart.py", "python"),  # ChartLabels' defaults, marked N_()
+    ("figure.py", "python"),  # FigureLabels' defaults, marked N_()
 ]
 SOURCE_LANGUAGE = "en"
 OPTIONS = {"theme/templates/**": {"extensions": "jinja2.ext.i18n"}}

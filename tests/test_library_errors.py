@@ -161,8 +161,8 @@ def test_missing_front_matter(project: Path) -> None:
 def test_missing_and_misspelt_sections(project: Path) -> None:
     text = DEAD_BUG.replace("## Set-up", "## Setup")
     assert check(project, text) == [
-        f"{E}:27: body: expected a '## Set-up' section, got none",
-        f"{E}:27: body: expected a section heading from Set-up, The movement, What you should "
+        f"{E}:36: body: expected a '## Set-up' section, got none",
+        f"{E}:36: body: expected a section heading from Set-up, The movement, What you should "
         "feel, Common faults, Stop if, got 'Setup' (did you mean 'Set-up'?)",
     ]
 

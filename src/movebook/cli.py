@@ -21,12 +21,14 @@ from movebook.plan import build_plan
 from movebook.project import NotAProject, Project, check_project, find_root, load_project
 from movebook.publish import Outcome
 from movebook.readiness import phase_readiness
+from movebook.render import render_gallery
 from movebook.schema import SCHEMA_FILE, render_schema
 from movebook.site import SecretError, SiteSecret, created_message, private_url, site_secret
 from movebook.validate import build_context
 from movebook.views import audit_json_text, audit_text, plan_json_text, plan_text
 
 F = TypeVar("F", bound=Callable[..., Any])
+FIGURES_FILE = "output/figures.html"  # `movebook figures`: beside the site, not on it
 
 
 def _project_option(command: F) -> F:
@@ -108,6 +110,31 @@ def check(project_dir: Path | None) -> None:
     )
     if report.problems:
         raise SystemExit(1)
+
+
+@main.command()
+@_project_option
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Where to write the page (default: {FIGURES_FILE} in the project).",
+)
+def figures(project_dir: Path | None, output: Path | None) -> None:
+    """Write one page with every exercise's figure, to check the library at a glance."""
+    project = _load(project_dir)
+    target = output or project.root / FIGURES_FILE
+    html = render_gallery(project.root, project.config, project.library)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(html, encoding="utf-8")
+    temporary.replace(target)
+    drawn = sum(1 for e in project.library.exercises.values() if e.meta.figure is not None)
+    missing = len(project.library.exercises) - drawn
+    click.echo(
+        f"wrote {target}: {_plural(drawn, 'figure')}"
+        + (f", {_plural(missing, 'exercise')} without one" if missing else "")
+    )
 
 
 @main.command()

@@ -555,6 +555,86 @@ class MicroStep(Strict):
     step: Text
 
 
+# --- exercise figures ---------------------------------------------------------
+# The shapes only: which joints, bases, contacts and places exist, their ranges and whether
+# the pose fits its box are figure.py's to check, since they need its body model.
+
+FigureView = Literal["side", "front"]
+FigureLayout = Literal["overlay", "sequence"]
+PropName = Literal[
+    "mat", "chair", "bed", "wall", "step", "band", "bag", "stick", "pillow", "towel", "counter",
+    "weight",
+]  # fmt: skip
+Direction = Literal["up", "down", "forward", "back", "left", "right"]
+Cue = Literal["belly", "ribs", "back"]
+
+
+def _one_key(first: str, second: str) -> Any:
+    """`name` or `{name: option}` in YAML, as {first: name, second: option}."""
+
+    def spread(value: Any) -> Any:
+        if isinstance(value, str):
+            return {first: value}
+        if isinstance(value, dict) and len(value) == 1:
+            ((key, option),) = value.items()
+            return {first: key, second: option}
+        return value
+
+    return spread
+
+
+class FigureContact(Strict):
+    """A part of the body that rests on something: the floor unless `on` says otherwise."""
+
+    part: Text
+    on: Text = "floor"
+
+
+class FigureProp(Strict):
+    name: PropName
+    option: str | None = None  # where a band is anchored, which hand holds a bag
+
+
+class FigureArrow(Strict):
+    """An arrow beside a body point: along its path between the frames, or one way (`dir`)."""
+
+    at: Text
+    dir: Direction | None = None
+
+
+ContactEntry = Annotated[
+    FigureContact,
+    BeforeValidator(_one_key("part", "on"), json_schema_input_type=str | dict[str, str]),
+]
+PropEntry = Annotated[
+    FigureProp,
+    BeforeValidator(_one_key("name", "option"), json_schema_input_type=str | dict[str, str]),
+]
+
+
+class FigureFrame(Strict):
+    """One pose: a named base, or the frame before, with joint angles changed (degrees)."""
+
+    base: str | None = None
+    set: dict[str, float] = {}
+    place: dict[str, str] = {}  # a hand on a part of the body: {near_hand: belly}
+    contacts: list[ContactEntry] | None = None  # what rests on the floor; the base's if unset
+    shift: float = 0  # move this frame along the floor, in the figure's units
+
+
+class Figure(Strict):
+    """A picture of the exercise, drawn from poses: see docs/library.md, "Figures"."""
+
+    view: FigureView = "side"
+    tilt: Annotated[float, Range(0, 90)] = 0  # seen from this many degrees above: 90 is overhead
+    layout: FigureLayout = "overlay"
+    props: list[PropEntry] = []
+    frames: Annotated[list[FigureFrame], Field(min_length=1)]
+    arrows: list[FigureArrow] = []
+    cues: list[Cue] = []
+    alt: Text
+
+
 class ExerciseMeta(Strict):
     """An exercise's front matter."""
 
@@ -589,6 +669,7 @@ class ExerciseMeta(Strict):
     regresses_to: ExerciseId | None = None
     progresses_to: ExerciseId | None = None
     micro_steps: list[MicroStep] = []
+    figure: Figure | None = None
 
 
 class EducationMeta(Strict):

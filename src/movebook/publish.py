@@ -435,7 +435,7 @@ def _build(
     secret = site_secret(root)
     result = BuildResult(secret=secret)
     publisher.sweep()
-    publisher.site_files(render_site_index(root, config), site_assets(config, root))
+    publisher.site_files(render_site_index(root, config, library), site_assets(config, root))
     if on_start:
         on_start(len(names))
 

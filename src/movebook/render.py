@@ -24,6 +24,7 @@ from movebook.changes import Changes, compare, criteria_met
 from movebook.chart import ChartLabels, Point, progress_chart, progress_rows
 from movebook.course import Visit, plan_course
 from movebook.errors import Problem, ProjectError
+from movebook.figure import FigureLabels, animation_css, figure_moves, figure_svg
 from movebook.model import Assessment, Config, EducationPage, Exercise, Library, Profile
 from movebook.plan import Plan, PlannedDose, Session
 from movebook.readiness import psfs_mean
@@ -315,6 +316,12 @@ class Links:
         return f"exercise-{exercise_id}.html" if exercise_id in self.exercises else None
 
 
+def translated(words: Words, labels: Any) -> Any:
+    """A labels dataclass (ChartLabels, FigureLabels) with every default translated."""
+    _ = words.gettext
+    return labels(**{name: _(str(getattr(labels, name))) for name in labels.__dataclass_fields__})
+
+
 class Context:
     """The template context shared by every page of one patient's booklet."""
 
@@ -395,20 +402,18 @@ class Context:
             "mcid": self.config.mcid,
             "chart_svg": self.chart_svg,
             "chart_rows": self.chart_rows,
+            "figure_svg": self.figure_svg,
+            "figure_moves": figure_moves,
             "qr_code": qr_code(self.link) if self.link and medium == "print" else None,
             **page,
         }
 
+    def _translated(self, labels: Any) -> Any:
+        return translated(self.words, labels)
+
     def _chart_words(self) -> dict[str, Any]:
-        _ = self.words.gettext
-        labels = ChartLabels(
-            **{
-                name: _(str(getattr(ChartLabels, name)))
-                for name in ChartLabels.__dataclass_fields__
-            }
-        )
         return {
-            "labels": labels,
+            "labels": self._translated(ChartLabels),
             "format_date": lambda day: format_date(day, "medium", locale=self.words.locale),
             "format_value": lambda value: self.words.number(round(value, 1)),
         }
@@ -423,6 +428,20 @@ class Context:
             **self._chart_words(),
         )
         return Markup(svg)  # built from escaped parts by chart.py
+
+    def figure_svg(self, exercise: Exercise) -> Markup | None:
+        """The exercise's figure, vector in the PDF as on screen; None if it has none. Its
+        ids start fig-<exercise>: an exercise is drawn once on a page."""
+        figure = exercise.meta.figure
+        if figure is None:
+            return None
+        svg = figure_svg(
+            figure,
+            figure_id(exercise),
+            labels=self._translated(FigureLabels),
+            accent=self.config.clinic.accent,
+        )
+        return Markup(svg)  # built from escaped parts by figure.py
 
     def chart_rows(self) -> list[tuple[str, str, str, str]]:
         return progress_rows(self.story.points, **self._chart_words())
@@ -583,8 +602,27 @@ def render_sealed_page(
     )
 
 
-def render_site_index(project_root: Path | None, config: Config) -> dict[str, str]:
-    """The site's own files: an index that names nobody, robots.txt, and the stylesheet."""
+def figure_id(exercise: Exercise) -> str:
+    return f"fig-{exercise.id}"
+
+
+def figure_motion(library: Library | None) -> str:
+    """The stylesheet rules that move every figure of the library on the web (the site's
+    CSP allows no style attributes, so each joint's angles live in the stylesheet)."""
+    if library is None:
+        return ""
+    return "".join(
+        animation_css(exercise.meta.figure, figure_id(exercise))
+        for exercise in library.exercises.values()
+        if exercise.meta.figure is not None
+    )
+
+
+def render_site_index(
+    project_root: Path | None, config: Config, library: Library | None = None
+) -> dict[str, str]:
+    """The site's own files: an index that names nobody, robots.txt, and the stylesheet,
+    with the moves of the library's figures."""
     env = environment(project_root, config.defaults.language)
     values = {"clinic": config.clinic, "assets": "assets/", "medium": "web", "logo": None}
 
@@ -599,8 +637,42 @@ def render_site_index(project_root: Path | None, config: Config) -> dict[str, st
         "index.html": render("site-index.html", values),
         "robots.txt": "User-agent: *\nDisallow: /\n",
         "_headers": "".join(f"{line}\n" for line in ["/*", *(f"  {h}: {v}" for h, v in HEADERS)]),
-        "assets/booklet.css": render("booklet.css", {"clinic": config.clinic, "fonts": "fonts/"}),
+        "assets/booklet.css": render(
+            "booklet.css",
+            {"clinic": config.clinic, "fonts": "fonts/", "figure_motion": figure_motion(library)},
+        ),
     }
+
+
+def render_gallery(project_root: Path | None, config: Config, library: Library) -> str:
+    """One page with every exercise's figure beside its title, moving as on the web, for the
+    clinic to check its library at a glance (`movebook figures`)."""
+    language = config.defaults.language if has_catalogue(config.defaults.language) else "en"
+    env = environment(project_root, language)
+    labels = translated(env.globals["words"], FigureLabels)  # type: ignore[arg-type]
+
+    def figure(exercise: Exercise) -> Markup | None:
+        if exercise.meta.figure is None:
+            return None
+        svg = figure_svg(
+            exercise.meta.figure, figure_id(exercise), labels=labels, accent=config.clinic.accent
+        )
+        return Markup(svg)  # built from escaped parts by figure.py
+
+    order = [block.id for block in library.blocks]
+    exercises = sorted(
+        library.exercises.values(), key=lambda e: (order.index(e.meta.block), e.meta.title)
+    )
+    return env.get_template("gallery.html").render(
+        language=language,
+        clinic=config.clinic,
+        fonts=STATIC.resolve().as_uri() + "/fonts/",
+        figure_motion=figure_motion(library),
+        figure_svg=figure,
+        figure_moves=figure_moves,
+        blocks={block.id: block for block in library.blocks},
+        exercises=exercises,
+    )
 
 
 def site_assets(config: Config, project_root: Path | None) -> dict[str, Path]:

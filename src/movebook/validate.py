@@ -20,6 +20,7 @@ from xml.etree import ElementTree
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from movebook.errors import Problem, describe, did_you_mean, field_path
+from movebook.figure import figure_problems
 from movebook.load import RawProject, Source
 from movebook.model import (
     IMAGE_FORMATS,
@@ -396,6 +397,9 @@ def _check_exercise(
             )
     if meta.marked_side_only and not meta.unilateral:
         problem(("unilateral",), "expected true for a marked_side_only drill, got false")
+    if meta.figure is not None:
+        for found in figure_problems(meta.figure):
+            problem(found.loc, found.message)
 
 
 def _sections(source: Source, required: Sequence[str], report: Report) -> dict[str, str]:
