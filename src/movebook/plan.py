@@ -1033,8 +1033,22 @@ def _settled_daily(sessions: list[Session], choosing: _Choosing) -> list[Session
         and exposures[p.id] + (main.per_week or 0)
         <= 2 * weekly_dose(p.exercise, choosing.patient.phase)
     ]
+    days = main.per_week or MAIN_DAYS[0]
+    weekly = [  # or one the main session's days dose well on their own
+        e
+        for e in choosing.eligible
+        if e.meta.block == SETTLE_BLOCK
+        and e.id not in choosing.avoid
+        and 0.5 * weekly_dose(e, choosing.patient.phase) <= days
+        and days <= 2 * weekly_dose(e, choosing.patient.phase)
+        and plan_dose(e, choosing.patient).seconds <= SETTLE_SECONDS
+        and e.meta.position != "lying_in_bed"
+    ]
     if swaps:
         swap = _planned(swaps[0].exercise, choosing.patient)
+        changed = [swap if p is planned else p for p in main.exercises]
+    elif weekly:
+        swap = _planned(sorted(weekly, key=lambda e: e.id)[0], choosing.patient)
         changed = [swap if p is planned else p for p in main.exercises]
     elif len(main.exercises) > choosing.budget.main_min:
         changed = [p for p in main.exercises if p is not planned]
@@ -1065,9 +1079,31 @@ def _daily_in_main(sessions: list[Session], choosing: _Choosing) -> list[Session
     rituals = [_with_daily(s, [p for p in rare if p in keep], choosing) for s in rituals]
     out = [_session("main", keep, per_week=main.per_week), *rituals]
     day = sum(s.minutes * (s.per_day or 1) for s in out if s.id != PRACTICE)
-    if day > choosing.budget.main_day_minutes:  # the day cannot hold them: leave them be
-        return [_session("main", keep, per_week=main.per_week), *sessions[1:]]
-    return out
+    if day <= choosing.budget.main_day_minutes:
+        return out
+    # The day cannot hold them twice a day: each becomes a drill of its block the main
+    # session's days dose well, for the same findings, where the library has one.
+    days = main.per_week or MAIN_DAYS[0]
+    taken = {choosing.pattern(p.exercise) for p in keep}
+    for planned in [p for p in rare if p in keep]:
+        meta = planned.exercise.meta
+        swaps = [
+            e
+            for e in choosing.eligible
+            if e.meta.block == meta.block
+            and e.id not in choosing.avoid
+            and not e.meta.activity
+            and choosing.pattern(e) not in taken
+            and set(e.meta.targets) & set(planned.addresses)
+            and 0.5 * weekly_dose(e, choosing.patient.phase) <= days
+            and days <= 2 * weekly_dose(e, choosing.patient.phase)
+            and e.meta.position != "lying_in_bed"
+        ]
+        swap = _best(swaps, choosing, _Cover.of(choosing.patient))
+        if swap is not None:
+            keep[keep.index(planned)] = _planned(swap, choosing.patient)
+            taken.add(choosing.pattern(swap))
+    return [_session("main", keep, per_week=main.per_week), *sessions[1:]]
 
 
 def _with_daily(session: Session, rare: Sequence[PlannedExercise], choosing: _Choosing) -> Session:
@@ -1537,8 +1573,13 @@ def _needs_correction(exercise: Exercise, patient: Patient) -> bool:
     """An extension drill for a patient with a lateral shift: the shift's correction (a glide
     on the marked side) comes first in its session. Breathing drills aside."""
     meta = exercise.meta
+    preference = patient.assessment.signature.directional_preference
+    marked = patient.findings.get(SHIFT) in ("left", "right") or preference.endswith(
+        ("_left", "_right")
+    )
     return (
         SHIFT in patient.findings
+        and marked  # without a side to glide towards there is no correction to wait for
         and "extension" in meta.spine
         and not meta.marked_side_only
         and meta.block != SETTLE_BLOCK
