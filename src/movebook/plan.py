@@ -1712,50 +1712,19 @@ def _maintenance(
             dropped.append((planned.id, "the patient's own sport replaces it in phase 4"))
         else:
             routine.append(planned)
-    # A drill left for the sport makes room for another exercise that serves the patient.
-    while len(routine) < budget.main_min:
-        taken = {choosing.pattern(p.exercise) for p in routine}
-        pool = [
-            e
-            for e in choosing.eligible
-            if choosing.pattern(e) not in taken
-            and not (e.meta.tasks and set(e.meta.tasks) <= sport)
-            and not _daily_context(e, choosing.patient.phase)
-            and e.meta.position != "lying_in_bed"
-            and _relevant(e, choosing.patient, library)
-        ]
-        cover = _Cover.of(choosing.patient)
-        for planned in routine:
-            cover.add(planned.exercise)
-        choice = _best(pool, choosing, cover)
-        if choice is None:
-            break
-        routine.append(_planned(choice, choosing.patient))
-        routine.sort(key=lambda p: (choosing.order[p.exercise.meta.block], p.id))
-    high = budget.maintenance_max
-    while (
+    # A drill left for the sport makes room for another exercise that serves the patient;
+    # a routine under its minutes takes one more, up to the main session's size.
+    while len(routine) < budget.main_min or (
         len(routine) < budget.main_max
         and _session("main", routine).minutes < budget.maintenance_min
     ):
-        taken = {choosing.pattern(p.exercise) for p in routine}
-        extra = [
-            e
-            for e in choosing.eligible
-            if choosing.pattern(e) not in taken
-            and not e.meta.activity
-            and not (e.meta.tasks and set(e.meta.tasks) <= sport)
-            and not _daily_context(e, choosing.patient.phase)
-            and e.meta.position != "lying_in_bed"
-            and _relevant(e, choosing.patient, library)
-        ]
-        cover = _Cover.of(choosing.patient)
-        for planned in routine:
-            cover.add(planned.exercise)
-        choice = _best(extra, choosing, cover)
-        if choice is None:
+        more = _one_more(routine, choosing)
+        if more is None:
             break
-        routine.append(_planned(choice, choosing.patient))
-        routine.sort(key=lambda p: (choosing.order[p.exercise.meta.block], p.id))
+        routine = sorted(
+            [*routine, more], key=lambda p: (choosing.order[p.exercise.meta.block], p.id)
+        )
+    high = budget.maintenance_max
     while True:
         sessions = _best_rhythm(routine, (), choosing, high * MAIN_DAYS[-1])
         if sessions[0].minutes <= high:
@@ -1775,6 +1744,28 @@ def _maintenance(
         if why.startswith("left out of the main session"):
             dropped[index] = (name, "left out to keep the maintenance routine short")
     return sessions
+
+
+def _one_more(routine: Sequence[PlannedExercise], choosing: _Choosing) -> PlannedExercise | None:
+    """The most useful exercise a maintenance routine could add: of a pattern it lacks, for
+    this patient, no sport, daily-context drill or bed drill."""
+    sport = _sports(choosing.library)
+    taken = {choosing.pattern(p.exercise) for p in routine}
+    pool = [
+        e
+        for e in choosing.eligible
+        if choosing.pattern(e) not in taken
+        and not e.meta.activity
+        and not (e.meta.tasks and set(e.meta.tasks) <= sport)
+        and not _daily_context(e, choosing.patient.phase)
+        and e.meta.position != "lying_in_bed"
+        and _relevant(e, choosing.patient, choosing.library)
+    ]
+    cover = _Cover.of(choosing.patient)
+    for planned in routine:
+        cover.add(planned.exercise)
+    choice = _best(pool, choosing, cover)
+    return None if choice is None else _planned(choice, choosing.patient)
 
 
 def _session(
