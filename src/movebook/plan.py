@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from movebook.model import (
@@ -1397,6 +1397,7 @@ class _Composing:
     library: Library
     patient: Patient
     limit: int  # distinct exercises a day
+    pattern: Callable[[Exercise], str]  # the plan's _Choosing.pattern
     picked: list[Exercise] = field(default_factory=list)
     seconds: int = 0  # the micro-doses picked, with the pauses between them
 
@@ -1415,12 +1416,7 @@ class _Composing:
             return False  # one breathing drill a ritual is enough
         if exercise.id not in self.day.distinct and len(self.day.distinct) >= self.limit:
             return False
-        families = _families(self.library)
-
-        def pattern(e: Exercise) -> str:
-            return e.meta.pattern or families[e.id]
-
-        if any(pattern(e) == pattern(exercise) for e in self.picked):
+        if any(self.pattern(e) == self.pattern(exercise) for e in self.picked):
             return False  # one of each pattern in a session
         if _needs_correction(exercise, self.patient) and not any(
             e.meta.marked_side_only
@@ -1467,7 +1463,8 @@ def _rituals(
         floor_limit=1 if painful else len(library.rituals) + 1,
     )
     composing = [
-        _Composing(ritual, day, library, patient, budget.distinct_max) for ritual in library.rituals
+        _Composing(ritual, day, library, patient, budget.distinct_max, choosing.pattern)
+        for ritual in library.rituals
     ]
     tagged: dict[str, list[Exercise]] = {}
     for ritual in library.rituals:
