@@ -9,7 +9,6 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from hypothesis import HealthCheck, given, note, settings
 
 from movebook.audit import off_library, plan_metrics, times_a_day
@@ -296,9 +295,10 @@ def previews_progress(profile: Profile, plan: Plan) -> Violations:
                 )
     for step in shown[1:]:
         names = set(step.exercises)
-        for name in names:
-            tasks = set(LIBRARY.exercises[name].meta.tasks)
-            if tasks and not tasks & goals:
+        for name in names:  # the practice of a task; a step-up is strength work as well
+            meta = LIBRARY.exercises[name].meta
+            tasks = set(meta.tasks)
+            if meta.block == "integration" and tasks and not tasks & goals:
                 broken.append(f"phase {step.number} preview {name} is for {sorted(tasks)} only")
         for task in goals - (sport if step.number >= 4 else set()):
             possible = [
@@ -351,6 +351,44 @@ def shift_corrected_first(profile: Profile, plan: Plan) -> Violations:
     return broken
 
 
+def bone_loaded(profile: Profile, plan: Plan) -> Violations:
+    """(f) A precaution that needs load (osteoporosis: the legs) gets, from phase 2 on, a
+    strength exercise loading that region today, when the patient may do one."""
+    if plan.phase < 2:
+        return []
+    precautions = LIBRARY.vocabulary.precautions
+    needed = {r for name in profile.precautions for r in precautions[name].needs_load}
+    patient = patient_of(profile, LIBRARY, DEFAULT_EQUIPMENT)
+    excluded = set(profile.latest.overrides.exclude)
+    broken = []
+    for region in sorted(needed):
+        possible = [
+            e.id
+            for e in LIBRARY.exercises.values()
+            if region in e.meta.loads and e.id not in excluded and not why_not(e, patient, LIBRARY)
+        ]
+        if possible and not any(region in p.exercise.meta.loads for p in plan.exercises()):
+            broken.append(f"nothing loads the {region} (could: {possible})")
+    return broken
+
+
+def task_drills_for_goals(profile: Profile, plan: Plan) -> Violations:
+    """(g) The practice of a daily task (an integration drill with tasks) only for a patient
+    with one of those goals, unless the clinician asks for it; getting out of bed is practised
+    for painful transitions too."""
+    goals = {goal.task for goal in profile.latest.goals}
+    if any(f.id == "painful_transitions" for f in profile.latest.signature.findings):
+        goals.add("getting_out_of_bed")
+    return [
+        f"{p.id} practises {list(p.exercise.meta.tasks)}, none of the goals {sorted(goals)}"
+        for p in plan.exercises()
+        if p.exercise.meta.block == "integration"
+        and p.exercise.meta.tasks
+        and not set(p.exercise.meta.tasks) & goals
+        and not p.held
+    ]
+
+
 # --- the tests ---------------------------------------------------------------------------
 
 
@@ -368,10 +406,6 @@ def test_minutes_a_day_and_the_phase_4_maintenance_routine_keep_the_budget(
     holds(time_budget, profile)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 open: a twice-daily drill the main session needs, no ritual holds (4 in 500)",
-)
 @RULES
 @given(profiles(red_flags=False))
 def test_exposures_a_week_stay_within_half_and_twice_the_library_dose(profile: Profile) -> None:
@@ -446,3 +480,15 @@ def test_later_phases_progress_and_keep_every_goal(profile: Profile) -> None:
 @given(profiles(red_flags=False))
 def test_with_a_lateral_shift_the_correction_comes_before_extension(profile: Profile) -> None:
     holds(shift_corrected_first, profile)
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_osteoporosis_loads_the_legs_from_phase_2(profile: Profile) -> None:
+    holds(bone_loaded, profile)
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_a_task_drill_only_for_a_patient_with_that_goal(profile: Profile) -> None:
+    holds(task_drills_for_goals, profile)

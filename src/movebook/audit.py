@@ -74,7 +74,12 @@ def _day(counts: Counter[str], sessions: dict[str, Session]) -> DayLoad:
     timed = {name: times for name, times in counts.items() if name != PRACTICE}
     practice = sessions[PRACTICE].exercises if PRACTICE in counts else ()
     return DayLoad(
-        exercises=frozenset(p.id for name in counts for p in sessions[name].exercises),
+        exercises=frozenset(  # what is bound to an occasion is not in an ordinary day
+            p.id
+            for name in counts
+            for p in sessions[name].exercises
+            if not p.exercise.meta.occasion
+        ),
         minutes=sum(sessions[name].minutes * times for name, times in timed.items()),
         sessions=sum(timed.values()),
         practice_minutes=sum(_practice_minutes(p) for p in practice),

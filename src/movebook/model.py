@@ -445,14 +445,24 @@ class FindingDef(Strict):
     rules_out_floor: bool = False  # no exercise in a floor position while it is recorded
 
 
+# Where strength work loads the skeleton: standing, through the body's weight or more.
+LoadedRegion = Literal["legs"]
+
+
 class TaskDef(Strict):
     label: Text
     sport: bool = False  # a sport may wait for a later phase; a daily-life task may not
+    # A task that lifts or carries a load: from phase 3 on, the plan holds a strength
+    # exercise that loads these, with the patient's own weights where they have them.
+    loads: list[LoadedRegion] = []
 
 
 class PrecautionDef(Strict):
     label: Text
     patient: str | None = None
+    # From phase 2 on, the plan holds a strength exercise that loads each of these (bone
+    # needs load: osteoporosis).
+    needs_load: list[LoadedRegion] = []
 
 
 class RedFlagDef(Strict):
@@ -663,6 +673,7 @@ class ExerciseMeta(Strict):
     occasion: Text | None = None
     # A load carried in one hand: the hand that makes the side needing work do more.
     load_hand: Literal["same", "opposite"] | None = None
+    loads: list[LoadedRegion] = []  # strength work standing, through the body's weight or more
     rituals: list[RitualId] = []
     dose: dict[Phase, Dose]
     breathing: Text

@@ -33,6 +33,7 @@ SECONDS_BETWEEN_EXERCISES = 20
 SHIFT = "lateral_shift"  # a finding whose correction comes before any extension work
 PRACTICE = "practice"  # the session of activities practised within the day: not timed in it
 SETTLE_BLOCK = "regulation"  # its drills calm the system: one may serve no finding or goal
+TASK_BLOCK = "integration"  # the practice of daily tasks: for a patient with one of them
 CAPACITY_BLOCKS = ("stability", "strength")  # what phases 2-3 build: never cut to nothing
 SETTLE_SECONDS = 180  # the main session's settling drill takes about this long, at most
 SHORTEST_MINUTES = 3  # a timed drill (a walk, standing practice) is never cut shorter than this
@@ -423,6 +424,22 @@ class _Choosing:
     def pattern(self, exercise: Exercise) -> str:
         return exercise.meta.pattern or self.families[exercise.id]
 
+    @functools.cached_property
+    def loads_needed(self) -> frozenset[str]:
+        """The regions to load with strength work: a precaution's from phase 2 on
+        (osteoporosis: the legs), a lifting or carrying goal's from phase 3 on."""
+        phase, vocabulary = self.patient.phase, self.library.vocabulary
+        needed: set[str] = set()
+        if phase >= 2:
+            for name in self.patient.precautions:
+                if name in vocabulary.precautions:
+                    needed.update(vocabulary.precautions[name].needs_load)
+        if phase >= 3:
+            for task in self.patient.tasks:
+                if task in vocabulary.tasks:
+                    needed.update(vocabulary.tasks[task].loads)
+        return frozenset(needed)
+
 
 def _families(library: Library) -> dict[str, str]:
     """Exercises linked as each other's easier or harder version move in one pattern: the
@@ -477,7 +494,10 @@ def _favoured(exercise: Exercise, patient: Patient, library: Library) -> bool:
 
 
 def _relevant(exercise: Exercise, patient: Patient, library: Library) -> bool:
-    """Does it serve this patient: a finding, a goal, or the direction that eases them?"""
+    """Does it serve this patient: a finding, a goal, or the direction that eases them? The
+    practice of a daily task serves a patient with that task."""
+    if exercise.meta.block == TASK_BLOCK and exercise.meta.tasks:
+        return bool(set(exercise.meta.tasks) & set(patient.tasks))
     return (
         bool(set(exercise.meta.targets) & set(patient.findings))
         or bool(set(exercise.meta.tasks) & set(patient.tasks))
@@ -521,7 +541,7 @@ def _planned(exercise: Exercise, patient: Patient, pinned: bool = False) -> Plan
         rehearses=tuple(t for t in exercise.meta.tasks if t in tasks),
         side=_side(exercise, patient),
         note=patient.assessment.overrides.notes.get(exercise.id),
-        pinned=pinned,
+        pinned=pinned or exercise.id in patient.assessment.overrides.include,
         asked=exercise.id in patient.asked,
         when=trigger,
         every_min=timing.every_min if timing else None,
@@ -619,7 +639,8 @@ def _plan(
     # The main session leaves room in the day's distinct exercises for the day's practice,
     # its goals' daily drills and the move out of bed.
     getting_up = any(_gets_up(e, patient) for e in eligible)
-    reserved = len(practice) + len(daily) + int(getting_up)
+    ordinary = [p for p in practice if not p.exercise.meta.occasion]  # not on its occasion
+    reserved = len(ordinary) + len(daily) + int(getting_up)
     main_max = max(budget.main_min, min(budget.main_max, budget.distinct_max - reserved))
     main = _main_session(
         replace(choosing, budget=budget.model_copy(update={"main_max": main_max})),
@@ -670,7 +691,8 @@ def _main_days(reading: NoteReading, phase: int) -> tuple[int, ...]:
     asked = reading.program_per_week
     if asked is not None and 1 <= asked <= 7:
         return (asked,)
-    return MAIN_DAYS
+    # Phase 1 builds no strength, so needs no rest days: its drills are dosed for every day.
+    return MAIN_DAYS if phase > 1 else (*MAIN_DAYS, 6, 7)
 
 
 # --- continuity --------------------------------------------------------------
@@ -699,9 +721,10 @@ def _continuity(
         exercise = planned.exercise
         harder = exercise.meta.progresses_to
         easier = exercise.meta.regresses_to
-        if moved_up and harder in allowed:
+        harder_one = library.exercises.get(harder or "")
+        if moved_up and harder in allowed and not _for_others(harder_one, patient):
             kept.add(harder)
-        elif exercise.id in allowed:
+        elif exercise.id in allowed and not _for_others(exercise, patient):
             kept.add(exercise.id)
         elif easier in allowed:
             kept.add(easier)
@@ -719,6 +742,15 @@ def _continuity(
         if p.exercise.meta.regresses_to and p.id in kept
     }
     return frozenset(kept), frozenset(avoid - kept)
+
+
+def _for_others(exercise: Exercise | None, patient: Patient) -> bool:
+    """Practice of a daily task the patient has no goal for, serving none of their findings:
+    it no longer fits, so it is not carried on."""
+    if exercise is None or not exercise.meta.tasks:
+        return False
+    meta = exercise.meta
+    return not (set(meta.targets) & set(patient.findings) or set(meta.tasks) & set(patient.tasks))
 
 
 def worse(before: Assessment, now: Assessment) -> bool:
@@ -818,7 +850,11 @@ def _main_session(
     settling drill; no two of one movement pattern."""
     patient, library, budget = choosing.patient, choosing.library, choosing.budget
     by_id = {e.id: e for e in choosing.eligible if not e.meta.activity}
-    pinned = [by_id[i] for i in patient.assessment.overrides.include if i in by_id]
+    pinned = [  # the clinician's, unless a ritual does it every day
+        by_id[i]
+        for i in patient.assessment.overrides.include
+        if i in by_id and i not in (elsewhere or ())
+    ]
     asked = [e for e in choosing.eligible if choosing.placed(e) == "main" and e not in pinned]
     picked: list[Exercise] = [*pinned, *asked[: max(0, budget.main_max - len(pinned))]]
     for exercise in picked:
@@ -831,6 +867,8 @@ def _main_session(
         and e.id not in (elsewhere or ())
         and not e.meta.activity
         and not (elsewhere is not None and _daily_context(e, patient.phase))
+        and choosing.placed(e) != PRACTICE  # the note ties it to the day: "after digging"
+        and not _foreign_task(e, patient)  # a task's practice, for a patient with the task
         and not (e.meta.position == "lying_in_bed" and e.meta.rituals)
     ]
 
@@ -880,10 +918,23 @@ def _main_session(
         if choice is not None:
             picked.append(choice)
             cover.add(choice)
+    # Bone needs load: a precaution's region (osteoporosis: the legs) gets a strength exercise.
+    for region in sorted(choosing.loads_needed):
+        if len(picked) >= budget.main_max or any(region in e.meta.loads for e in picked):
+            continue
+        loading = [e for e in pool if region in e.meta.loads and free(e)]
+        strength = [e for e in loading if e.meta.block in CAPACITY_BLOCKS]  # not a task's
+        choice = _best(strength or loading, choosing, cover)
+        if choice is not None:
+            picked.append(choice)
+            cover.add(choice)
     # Phases 2-3 build capacity: a stability and a strength exercise for a current finding.
     if 2 <= patient.phase <= 3:
         for block_id in CAPACITY_BLOCKS:
-            if len(picked) >= budget.main_max or any(e.meta.block == block_id for e in picked):
+            if len(picked) >= budget.main_max or any(
+                e.meta.block == block_id and set(e.meta.targets) & set(patient.findings)
+                for e in picked
+            ):
                 continue
             serving = [
                 e
@@ -913,7 +964,13 @@ def _main_session(
         picked.append(choice)
         cover.add(choice)
     while len(picked) < budget.main_min:  # few findings and goals: general capacity work
-        fitting = [e for e in pool if free(e) and e.meta.position != "lying_in_bed"]
+        fitting = [
+            e
+            for e in pool
+            if free(e)
+            and e.meta.position != "lying_in_bed"
+            and not (e.meta.block == TASK_BLOCK and e.meta.tasks)  # general work, no task's
+        ]
         choice = _best([e for e in fitting if useful(e)] or fitting, choosing, cover)
         if choice is None:
             break
@@ -963,8 +1020,9 @@ def _value(
 ) -> tuple[int, ...]:
     """How much an exercise is worth keeping when the day is too long: the clinician's pins;
     then what is protected (the only drill for a daily-life goal; in phases 2-3 the only
-    stability or strength exercise that serves a finding); the settling drill (it calms the
-    rest); the only drill for a finding; then how much it serves."""
+    stability or strength exercise that serves a finding; the only one that loads what a
+    precaution needs loaded); the settling drill (it calms the rest); the only drill for a
+    finding; then how much it serves."""
     settle = planned.exercise.meta.block == SETTLE_BLOCK
     rest = [p for p in others if p.id != planned.id]
     sport = _sports(choosing.library)
@@ -982,8 +1040,14 @@ def _value(
     )
     serves = len(planned.addresses) + len(planned.rehearses)
     favoured = _favoured(planned.exercise, choosing.patient, choosing.library)
-    protected = only_goal or only_capacity
-    return (int(planned.held), int(protected), int(settle), int(only_finding), serves + favoured)
+    only_load = any(
+        not any(region in p.exercise.meta.loads for p in rest)
+        for region in set(planned.exercise.meta.loads) & choosing.loads_needed
+    )
+    # 2: never cut (a goal's only practice, the only loading a precaution needs); 1: cut only
+    # when nothing else keeps the main session within its minutes (the only capacity work)
+    protected = 2 if only_goal or only_load else 1 if only_capacity else 0
+    return (int(planned.held), protected, int(settle), int(only_finding), serves + favoured)
 
 
 # --- the day: main session and rituals ---------------------------------------
@@ -1053,7 +1117,11 @@ def _settled_daily(sessions: list[Session], choosing: _Choosing) -> list[Session
     elif len(main.exercises) > choosing.budget.main_min:
         changed = [p for p in main.exercises if p is not planned]
     else:
-        return sessions
+        rest = [p for p in main.exercises if p is not planned]
+        other = _main_days_swap(rest, sessions, days, choosing)
+        if other is None:
+            return sessions
+        changed = [_planned(other, choosing.patient) if p is planned else p for p in main.exercises]
     return [_session("main", changed, per_week=main.per_week), *rituals]
 
 
@@ -1063,29 +1131,41 @@ def _daily_in_main(sessions: list[Session], choosing: _Choosing) -> list[Session
     main, rituals = sessions[0], sessions[1:]
     exposures = _exposures(sessions)
     everyone = [p for s in sessions for p in s.exercises]
-    rare = [
+    daily = [
         p
         for p in main.exercises
-        if not p.held
-        and phase_dose(p.exercise, choosing.patient.phase).per_day is not None
+        if phase_dose(p.exercise, choosing.patient.phase).per_day is not None
+        and "clinician" not in p.dose.adjustments
         and not _within(exposures[p.id], p.exercise, choosing)
-        and not _value(p, choosing, everyone)[1]
     ]
+    # the clinician's and the protected stay in the main session; a ritual may add them
+    rare = [p for p in daily if not p.held and not _value(p, choosing, everyone)[1]]
     keep = list(main.exercises)
     for planned in sorted(rare, key=lambda p: (_value(p, choosing, everyone), p.id)):
         if len(keep) <= choosing.budget.main_min:
             break
         keep.remove(planned)
-    rituals = [_with_daily(s, [p for p in rare if p in keep], choosing) for s in rituals]
+    rituals = [_with_daily(s, [p for p in daily if p in keep], choosing) for s in rituals]
     out = [_session("main", keep, per_week=main.per_week), *rituals]
     day = sum(s.minutes * (s.per_day or 1) for s in out if s.id != PRACTICE)
     if day <= choosing.budget.main_day_minutes:
-        return out
+        exposures = _exposures(out)
+        if all(_within(exposures[p.id], p.exercise, choosing) for p in rare if p in keep):
+            return out
+        # a ritual could not take each of them (one floor bout a day): the rituals stay
+        # with what they took, and what is still too rare is swapped below
+        sessions = out
+    else:  # the clinician's and the protected still get their ritual
+        held = [p for p in daily if p not in rare]
+        sessions = [sessions[0], *(_with_daily(s, held, choosing) for s in sessions[1:])]
     # The day cannot hold them twice a day: each becomes a drill of its block the main
     # session's days dose well, for the same findings, where the library has one.
     days = main.per_week or MAIN_DAYS[0]
     taken = {choosing.pattern(p.exercise) for p in keep}
+    exposures = _exposures(sessions)
     for planned in [p for p in rare if p in keep]:
+        if _within(exposures.get(planned.id, 0), planned.exercise, choosing):
+            continue
         meta = planned.exercise.meta
         swaps = [
             e
@@ -1094,16 +1174,47 @@ def _daily_in_main(sessions: list[Session], choosing: _Choosing) -> list[Session
             and e.id not in choosing.avoid
             and not e.meta.activity
             and choosing.pattern(e) not in taken
+            and not _foreign_task(e, choosing.patient)
             and set(e.meta.targets) & set(planned.addresses)
             and 0.5 * weekly_dose(e, choosing.patient.phase) <= days
             and days <= 2 * weekly_dose(e, choosing.patient.phase)
             and e.meta.position != "lying_in_bed"
         ]
-        swap = _best(swaps, choosing, _Cover.of(choosing.patient))
+        swap = _best(swaps, choosing, _Cover.of(choosing.patient)) or _main_days_swap(
+            keep, sessions, days, choosing
+        )
         if swap is not None:
             keep[keep.index(planned)] = _planned(swap, choosing.patient)
             taken.add(choosing.pattern(swap))
     return [_session("main", keep, per_week=main.per_week), *sessions[1:]]
+
+
+def _main_days_swap(
+    keep: Sequence[PlannedExercise], sessions: Sequence[Session], days: int, choosing: _Choosing
+) -> Exercise | None:
+    """An exercise that serves the patient and that the main session's days alone dose
+    within half and twice the library's: for a drill too rare there that nothing else of its
+    block can replace (a hip shift on the floor that the library wants three times a day)."""
+    patient, library = choosing.patient, choosing.library
+    day = {p.id for s in sessions for p in s.exercises}
+    taken = {choosing.pattern(p.exercise) for p in keep}
+    settled = any(p.exercise.meta.block == SETTLE_BLOCK for p in keep)
+    options = [
+        e
+        for e in choosing.eligible
+        if e.id not in day
+        and e.id not in choosing.avoid
+        and not e.meta.activity
+        and e.meta.position != "lying_in_bed"
+        and not (settled and e.meta.block == SETTLE_BLOCK)
+        and choosing.pattern(e) not in taken
+        and _relevant(e, patient, library)
+        and _within(days, e, choosing)
+    ]
+    cover = _Cover.of(patient)
+    for planned in keep:
+        cover.add(planned.exercise)
+    return _best(options, choosing, cover)
 
 
 def _with_daily(session: Session, rare: Sequence[PlannedExercise], choosing: _Choosing) -> Session:
@@ -1243,9 +1354,11 @@ def _trim(
 ) -> tuple[list[PlannedExercise], list[tuple[Ritual, list[PlannedExercise]]]] | None:
     """One step towards the budget, the least loss first: fewer sets in the main session;
     if the whole day is too long, an exercise a ritual repeats from another ritual, then a
-    ritual's least useful extra; then the weaker side's extra set; then the main session's
-    least useful exercise (never the clinician's, the only drill for a daily-life goal, or
-    in phases 2-3 the only stability or strength exercise); then a shorter timed drill.
+    ritual's least useful extra; then one set of a task's practice; then the weaker side's
+    extra set; then the main session's least useful exercise (never the clinician's, the
+    only drill for a daily-life goal, or in phases 2-3 the only stability or strength
+    exercise); then the only stability or strength exercise, the less useful first (a goal's
+    only practice and the only loading a precaution needs stay); then a shorter timed drill.
     None: nothing is left to take away."""
     heavy = [p for p in main if p.dose.sets > 2 and not p.pinned]
     if heavy:
@@ -1258,6 +1371,12 @@ def _trim(
         thinner = _thinner_rituals(rituals, choosing, everyone, in_main, dropped)
         if thinner is not None:
             return main, thinner
+    rehearsals = [p for p in main if p.dose.sets > 1 and p.rehearses and not p.held]
+    if rehearsals:  # a task's practice to one set, before the weak side's extra set
+        most = max(rehearsals, key=lambda p: (p.dose.seconds, p.id))
+        notes = (*most.dose.adjustments, "one_set")
+        one = replace(most, dose=replace(most.dose, sets=1, adjustments=notes))
+        return [one if p is most else p for p in main], rituals
     extra = [p for p in main if p.dose.extra_side and not p.pinned]
     if extra:  # both sides the same: the set more on the weaker side, before an exercise
         most = max(extra, key=lambda p: (p.dose.seconds, p.id))
@@ -1280,6 +1399,11 @@ def _trim(
         )
         why = "the main session short" if main_first else "the day short"
         dropped.append((least.id, f"left out of the main session to keep {why}"))
+        return [p for p in main if p is not least], rituals
+    capacity = [p for p in main if not p.held and _value(p, choosing, everyone)[1] == 1]
+    if len(main) > choosing.budget.main_min and capacity:
+        least = min(capacity, key=lambda p: (_value(p, choosing, everyone), p.id))
+        dropped.append((least.id, "left out to keep the main session within its minutes"))
         return [p for p in main if p is not least], rituals
     timed = [  # a walk or a standing drill that rehearses a goal keeps its time
         p
@@ -1458,7 +1582,7 @@ def _rituals(
     # Getting down to the floor hurts early on: one floor bout a day, main session included.
     painful = _painful_early(patient)
     day = _Day(
-        distinct=set(portfolio) | {p.id for p in practice},
+        distinct=set(portfolio) | {p.id for p in practice if not p.exercise.meta.occasion},
         floor_bouts=int(any(_level(p.exercise, library) == _FLOOR_LEVEL for p in main)),
         floor_limit=1 if painful else len(library.rituals) + 1,
     )
@@ -1913,16 +2037,22 @@ def _fresh(ahead: Sequence[Exercise], phase: int, choosing: _Choosing) -> Exerci
 
 
 def _may_preview(exercise: Exercise, phase: int, choosing: _Choosing) -> bool:
-    """Allowed in `phase`, not excluded, and not made only for tasks the patient lacks."""
+    """Allowed in `phase`, not excluded, and not the practice of tasks the patient lacks (a
+    step-up, strength work that also rehearses stairs, is fine)."""
     patient = choosing.patient
-    tasks = set(exercise.meta.tasks)
-    foreign = bool(tasks) and not tasks & set(patient.tasks)
     return (
         exercise.id not in patient.assessment.overrides.exclude
         and not why_not(exercise, patient, choosing.library, phase)
         and _sided_if_marked(exercise, patient)
-        and not foreign
+        and not _foreign_task(exercise, patient)
     )
+
+
+def _foreign_task(exercise: Exercise, patient: Patient) -> bool:
+    """The practice of daily tasks the patient has no goal for (a step-up, strength work that
+    also rehearses stairs, is not: it is no task's practice)."""
+    tasks = set(exercise.meta.tasks)
+    return exercise.meta.block == TASK_BLOCK and bool(tasks) and not tasks & set(patient.tasks)
 
 
 def _routine_preview(
@@ -1943,6 +2073,7 @@ def _routine_preview(
     ranked = sorted(
         kept,
         key=lambda e: (
+            not set(e.meta.loads) & choosing.loads_needed,  # bone keeps its load
             -(
                 len(set(e.meta.targets) & set(patient.findings))
                 + len(set(e.meta.tasks) & set(patient.tasks))

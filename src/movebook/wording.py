@@ -212,6 +212,8 @@ class Words:
             return _("Shorter holds and more slow repetitions, because holding still is hard.")
         if code == "shorter":
             return _("A shorter time than usual, so that your whole day stays manageable.")
+        if code == "one_set":
+            return _("One set for now, so that your whole day stays manageable.")
         return _("Your clinician set this amount for you.")
 
     def change_reason(self, change: ExerciseChange, goals: Mapping[str, str]) -> str:
