@@ -259,6 +259,20 @@ def test_an_event_keeps_the_note_s_words_and_case_but_for_the_first_letter() -> 
 
 
 @pytest.mark.parametrize(
+    "note",
+    [
+        "With every breath out, do the bridges.",
+        "Keep doing the bridges with each rep slow.",
+    ],
+)
+def test_a_part_of_the_movement_is_no_event(note: str) -> None:
+    assert asked(note) == [("glute-bridge", None)]
+    assert asked("Do the bridges after each set of stairs.") == [
+        ("glute-bridge", E("after each set of stairs"))
+    ]
+
+
+@pytest.mark.parametrize(
     ("first", "then", "merged"),
     [
         (E("on the train"), T(trigger=FIRST_THING), T(trigger=FIRST_THING, event="on the train")),

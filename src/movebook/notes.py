@@ -315,6 +315,8 @@ _MORNING = re.compile(
 )
 _EVENT = re.compile(
     r"\b(?:(?:at|after|before|during|between|with)\s+(?:every|each|any)"
+    # "with every breath out", "after each rep": a part of the movement, not an event
+    r"(?!\s+(?:breaths?|reps?|repetitions?|lifts?|moves?|movements?)\b)"
     r"|(?:each|every)\s+time)\s+[\w'\s-]+?" + _CLAUSE_END,
     re.IGNORECASE,
 )

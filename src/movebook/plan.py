@@ -262,7 +262,7 @@ def why_not(
         avoided = sorted(set(meta.spine) & set(direction.avoids))
         if avoided:
             return (
-                f"it moves into {', '.join(avoided)}, which a {preference} preference "
+                f"it moves into {', '.join(avoided)}, which the patient's {preference} preference "
                 f"avoids before phase {direction.avoid_until_phase}"
             )
     return ""
