@@ -847,6 +847,7 @@ class Library:
     rituals: tuple[Ritual, ...]
     exercises: Mapping[str, Exercise]
     education: Mapping[str, EducationPage]
+    language: str = "en"  # of its words
     # The library in each other language: its words where translated, English elsewhere.
     translations: Mapping[str, Translation] = field(default_factory=dict)
 

@@ -930,6 +930,7 @@ class _Translating:
         english = self.english
         return dataclasses.replace(
             english,
+            language=self.language,
             vocabulary=self.vocabulary(),
             blocks=self.listed(BLOCKS_FILE, english.blocks, BlockWords, ("name", "purpose")),
             phases=self.phases(),
