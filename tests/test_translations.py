@@ -6,8 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from conftest import REPO, problems, write
+from conftest import GOOD_PROFILE, REPO, problems, write
+from movebook.cli import main
 from movebook.project import load_project
 
 FIXTURES = REPO / "tests" / "data" / "locale"
@@ -146,3 +148,30 @@ def test_vocabulary_ids_and_fields_are_the_english_files(spanish: Path) -> None:
         "content/vocabulary/findings.yaml, got 'apical_breathin' (did you mean "
         "'apical_breathing'?)",
     ]
+
+
+def test_a_build_says_once_per_language_what_is_still_english(spanish: Path) -> None:
+    spanish_profile = GOOD_PROFILE.replace("name: Ana Silva", "name: Ana Silva\nlanguage: es")
+    write(spanish, "profiles/ana-silva.yaml", spanish_profile)
+    write(spanish, "profiles/bo-lund.yaml", spanish_profile.replace("ana-silva", "bo-lund"))
+    write(spanish, "profiles/cy-marsh.yaml", GOOD_PROFILE.replace("ana-silva", "cy-marsh"))
+    result = CliRunner().invoke(main, ["build", "--no-pdf", "-j", "1", "--project", str(spanish)])
+    assert result.exit_code == 0, result.output
+    untranslated = [line for line in result.stderr.splitlines() if line.startswith("warning: es")]
+    assert untranslated == [
+        "warning: es: 73 of 75 exercises, 8 of 8 education pages, 0 of 224 strings "
+        "untranslated; English used"
+    ]
+
+
+def test_check_lists_what_is_still_english(spanish: Path) -> None:
+    result = CliRunner().invoke(main, ["check", "--project", str(spanish)])
+    assert result.exit_code == 0 and result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "es: 73 of 75 exercises, 8 of 8 education pages, 0 of 224 strings untranslated; "
+        "English used"
+    )
+    assert "  content/locale/es/exercises/mobility/cat-camel.md" in lines
+    assert "  content/locale/es/vocabulary/red_flags.yaml" in lines
+    assert lines[-1] == "0 profiles, 75 exercises, 8 education pages: no errors"

@@ -97,11 +97,14 @@ def main() -> None:
 @_project_option
 def check(project_dir: Path | None) -> None:
     """Validate every profile, exercise and setting in the project."""
-    _, report = check_project(_root(project_dir), templates=True, clinician=True)
+    project, report = check_project(_root(project_dir), templates=True, clinician=True)
     for problem in report.problems:
         click.echo(str(problem), err=True)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
+    for translation in project.library.translations.values() if project else ():
+        for line in translation.listing():
+            click.echo(line)
     click.echo(
         f"{_plural(report.profiles, 'profile')}, {_plural(report.exercises, 'exercise')}, "
         f"{_plural(report.education, 'education page')}: "

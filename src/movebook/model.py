@@ -878,3 +878,11 @@ class Translation:
     @property
     def complete(self) -> bool:
         return not self.untranslated and not self.strings[0]
+
+    def listing(self) -> list[str]:
+        """What `movebook check` says of it: the summary, then each file or field left in
+        English, indented; nothing for a complete translation."""
+        if self.complete:
+            return []
+        strings = [f"  {self.strings[0]} strings of the catalogue"] if self.strings[0] else []
+        return [self.summary(), *(f"  {rel}" for rel in self.untranslated), *strings]

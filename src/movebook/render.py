@@ -329,6 +329,16 @@ def booklet_language(profile: Profile, config: Config, library: Library) -> str:
     return shown_language(profile.language or config.defaults.language, library)
 
 
+def untranslated_warnings(
+    config: Config, library: Library, profiles: Collection[Profile]
+) -> list[str]:
+    """One line for each language these booklets are told in that still falls back to English
+    somewhere: `es: 12 of 75 exercises, ... untranslated; English used`."""
+    languages = sorted({booklet_language(profile, config, library) for profile in profiles})
+    translations = [library.translations.get(language) for language in languages]
+    return [t.summary() for t in translations if t is not None and not t.complete]
+
+
 def in_words(visit: Visit, english: Library, shown: Library) -> Visit:
     """A visit planned with the English library, told with the words of `shown`, a translation
     of it: planning reads the English (a clinician's note names exercises in English), the
