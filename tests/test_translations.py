@@ -14,6 +14,7 @@ from movebook.project import load_project
 
 FIXTURES = REPO / "tests" / "data" / "locale"
 BRIDGE = "content/locale/es/exercises/strength/glute-bridge.md"
+SPANISH_PROFILE = GOOD_PROFILE.replace("name: Ana Silva", "name: Ana Silva\nlanguage: es")
 
 
 @pytest.fixture
@@ -151,9 +152,8 @@ def test_vocabulary_ids_and_fields_are_the_english_files(spanish: Path) -> None:
 
 
 def test_a_build_says_once_per_language_what_is_still_english(spanish: Path) -> None:
-    spanish_profile = GOOD_PROFILE.replace("name: Ana Silva", "name: Ana Silva\nlanguage: es")
-    write(spanish, "profiles/ana-silva.yaml", spanish_profile)
-    write(spanish, "profiles/bo-lund.yaml", spanish_profile.replace("ana-silva", "bo-lund"))
+    write(spanish, "profiles/ana-silva.yaml", SPANISH_PROFILE)
+    write(spanish, "profiles/bo-lund.yaml", SPANISH_PROFILE.replace("ana-silva", "bo-lund"))
     write(spanish, "profiles/cy-marsh.yaml", GOOD_PROFILE.replace("ana-silva", "cy-marsh"))
     result = CliRunner().invoke(main, ["build", "--no-pdf", "-j", "1", "--project", str(spanish)])
     assert result.exit_code == 0, result.output
@@ -164,7 +164,13 @@ def test_a_build_says_once_per_language_what_is_still_english(spanish: Path) -> 
     ]
 
 
-def test_check_lists_what_is_still_english(spanish: Path) -> None:
+def test_check_lists_what_is_still_english_in_the_languages_patients_read(
+    spanish: Path,
+) -> None:
+    write(spanish, "profiles/ana-silva.yaml", GOOD_PROFILE)
+    result = CliRunner().invoke(main, ["check", "--project", str(spanish)])
+    assert result.stdout.startswith("1 profile, ")  # no one reads Spanish: nothing to say
+    write(spanish, "profiles/ana-silva.yaml", SPANISH_PROFILE)
     result = CliRunner().invoke(main, ["check", "--project", str(spanish)])
     assert result.exit_code == 0 and result.stderr == ""
     lines = result.stdout.splitlines()
@@ -174,4 +180,4 @@ def test_check_lists_what_is_still_english(spanish: Path) -> None:
     )
     assert "  content/locale/es/exercises/mobility/cat-camel.md" in lines
     assert "  content/locale/es/vocabulary/red_flags.yaml" in lines
-    assert lines[-1] == "0 profiles, 75 exercises, 8 education pages: no errors"
+    assert lines[-1] == "1 profile, 75 exercises, 8 education pages: no errors"

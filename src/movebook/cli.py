@@ -21,7 +21,7 @@ from movebook.plan import build_plan
 from movebook.project import NotAProject, Project, check_project, find_root, load_project
 from movebook.publish import Outcome
 from movebook.readiness import phase_readiness
-from movebook.render import render_gallery
+from movebook.render import render_gallery, untranslated
 from movebook.schema import SCHEMA_FILE, render_schema
 from movebook.site import SecretError, SiteSecret, created_message, private_url, site_secret
 from movebook.validate import build_context
@@ -102,9 +102,9 @@ def check(project_dir: Path | None) -> None:
         click.echo(str(problem), err=True)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
-    for translation in project.library.translations.values() if project else ():
-        for line in translation.listing():
-            click.echo(line)
+    if project is not None:
+        for translation in untranslated(project.config, project.library, project.profiles.values()):
+            click.echo("\n".join(translation.listing()))
     click.echo(
         f"{_plural(report.profiles, 'profile')}, {_plural(report.exercises, 'exercise')}, "
         f"{_plural(report.education, 'education page')}: "

@@ -26,7 +26,15 @@ from movebook.chart import ChartLabels, Point, progress_chart, progress_rows
 from movebook.course import Visit, plan_course
 from movebook.errors import Problem, ProjectError
 from movebook.figure import FigureLabels, animation_css, figure_moves, figure_svg
-from movebook.model import Assessment, Config, EducationPage, Exercise, Library, Profile
+from movebook.model import (
+    Assessment,
+    Config,
+    EducationPage,
+    Exercise,
+    Library,
+    Profile,
+    Translation,
+)
 from movebook.plan import PhaseStep, Plan, PlannedDose, Session
 from movebook.readiness import psfs_mean
 from movebook.wording import Words, has_catalogue
@@ -329,14 +337,21 @@ def booklet_language(profile: Profile, config: Config, library: Library) -> str:
     return shown_language(profile.language or config.defaults.language, library)
 
 
+def untranslated(
+    config: Config, library: Library, profiles: Collection[Profile]
+) -> list[Translation]:
+    """The translations these booklets are told in that still fall back to English somewhere:
+    a language no patient reads is nobody's concern yet."""
+    languages = sorted({booklet_language(profile, config, library) for profile in profiles})
+    translations = [library.translations.get(language) for language in languages]
+    return [t for t in translations if t is not None and not t.complete]
+
+
 def untranslated_warnings(
     config: Config, library: Library, profiles: Collection[Profile]
 ) -> list[str]:
-    """One line for each language these booklets are told in that still falls back to English
-    somewhere: `es: 12 of 75 exercises, ... untranslated; English used`."""
-    languages = sorted({booklet_language(profile, config, library) for profile in profiles})
-    translations = [library.translations.get(language) for language in languages]
-    return [t.summary() for t in translations if t is not None and not t.complete]
+    """One line for each: `es: 12 of 75 exercises, ... untranslated; English used`."""
+    return [translation.summary() for translation in untranslated(config, library, profiles)]
 
 
 def in_words(visit: Visit, english: Library, shown: Library) -> Visit:
