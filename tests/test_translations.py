@@ -181,3 +181,33 @@ def test_check_lists_what_is_still_english_in_the_languages_patients_read(
     assert "  content/locale/es/exercises/mobility/cat-camel.md" in lines
     assert "  content/locale/es/vocabulary/red_flags.yaml" in lines
     assert lines[-1] == "1 profile, 75 exercises, 8 education pages: no errors"
+
+
+def test_rituals_blocks_and_pages_are_checked_like_the_rest(spanish: Path) -> None:
+    write(spanish, "content/locale/es/rituals.yaml", "morning:\n  name: Mañana\n  minutes: 5\n")
+    write(spanish, "content/locale/es/blocks.yaml", "strenght:\n  name: Fortalecer\n")
+    write(spanish, "content/locale/es/education/breathing.markdown", "---\ntitle: x\n---\nx\n")
+    write(spanish, "content/locale/es/education/breathe.md", "---\ntitle: Respirar\n---\nTexto.\n")
+    path = spanish / "content/locale/es/phases.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("number: 2", "number: 3"), "utf-8")
+    assert problems(spanish, "content/locale") == [
+        "content/locale/es/blocks.yaml:1: strenght: expected an id of content/blocks.yaml, got "
+        "'strenght' (did you mean 'strength'?)",
+        "content/locale/es/education/breathe.md:1: expected the path of an English education "
+        "page under content/, got 'education/breathe.md' (did you mean "
+        "'education/breathing.md'?)",
+        "content/locale/es/education/breathing.markdown:1: expected a .md file, got .markdown "
+        "(movebook reads content/locale/es/education/*.md)",
+        "content/locale/es/phases.yaml:9: [1].number: expected 2 (the phase in this place in "
+        "content/phases.yaml), got 3",
+        "content/locale/es/rituals.yaml:3: morning.minutes: expected a word field "
+        "(name, when, purpose), got 'minutes'",
+    ]
+
+
+def test_a_broken_translation_file_is_one_line_where_it_breaks(spanish: Path) -> None:
+    write(spanish, "content/locale/es/vocabulary/tasks.yaml", "stairs: {label: Escaleras\n")
+    assert problems(spanish, "content/locale") == [
+        "content/locale/es/vocabulary/tasks.yaml:1: expected valid YAML, got did not find "
+        "expected ',' or '}'"
+    ]

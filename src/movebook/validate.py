@@ -599,6 +599,11 @@ _BLOCK_WORDS = ("name", "purpose")
 _RITUAL_WORDS = ("name", "when", "purpose")
 
 
+def _given(words: Any, names: Sequence[str]) -> dict[str, Any]:
+    """The fields among `names` a translation gives, for a model_copy of the English."""
+    return {name: value for name in names if (value := getattr(words, name)) is not None}
+
+
 def section_headings(language: str) -> tuple[str, ...]:
     """An exercise's five headings as a translation writes them: the catalogue's words."""
     return tuple(translations(language).gettext(heading) for heading in EXERCISE_SECTIONS)
@@ -612,6 +617,7 @@ class _Translating:
     english: Library
     report: Report
     untranslated: list[str] = field(default_factory=list)
+    files_missing: dict[str, int] = field(default_factory=dict)  # exercises, education: how many
 
     @property
     def others(self) -> dict[str, Source]:
@@ -672,28 +678,28 @@ class _Translating:
 
     def unknown(
         self, source: Source, loc: tuple[str | int, ...], got: str, known: Sequence[str], what: str
-    ) -> bool:
-        if got in known:
-            return False
-        self.problem(
-            source, loc, f"expected {what}, got {describe(got)}" + did_you_mean(got, known)
-        )
-        return True
+    ) -> None:
+        if got not in known:
+            message = f"expected {what}, got {describe(got)}" + did_you_mean(got, known)
+            self.problem(source, loc, message)
 
     # --- exercises and education pages ------------------------------------------
 
     def by_path(
-        self, sources: list[Source], english: dict[str, Any], what: str
-    ) -> dict[str, tuple[Source, Any]]:
-        """Each translation file with its English file; a file none is English for is a problem."""
-        found: dict[str, tuple[Source, Any]] = {}
+        self, sources: list[Source], english: Mapping[str, Any], what: str
+    ) -> dict[str, Source]:
+        """Each translation file by the English file it translates; a file none is English for
+        is a problem (a `.yml` or `.markdown` lookalike says so already)."""
+        found: dict[str, Source] = {}
         prefix = f"{LOCALE_DIR}/{self.language}/"
         for source in sources:
             rel = "content/" + source.path.removeprefix(prefix)
             if rel in english:
-                found[rel] = (source, english[rel])
+                found[rel] = source
                 continue
             self.report.problems.extend(source.problems)
+            if source.data is None and source.problems:
+                continue
             shown = [name.removeprefix("content/") for name in english]
             self.report.problems.append(
                 Problem(
@@ -713,11 +719,12 @@ class _Translating:
         headings = section_headings(self.language)
         result: dict[str, Exercise] = {}
         for rel, exercise in english.items():
-            if rel not in given:
+            source = given.get(rel)
+            if source is None:
                 self.untranslated.append(locale_path(self.language, rel))
+                self.files_missing["exercises"] = self.files_missing.get("exercises", 0) + 1
                 result[exercise.id] = exercise
                 continue
-            source = given[rel][0]
             words: ExerciseWords | None = self.words(
                 source, ExerciseWords, {(): list(ExerciseWords.model_fields)}
             )
@@ -770,15 +777,11 @@ class _Translating:
             summary=meta.summary,
             breathing=meta.breathing,
             micro_steps=[step.step for step in meta.micro_steps] or None,
-            figure_alt=figure.alt if figure else None,
+            figure_alt=meta.figure.alt if meta.figure else None,
         )
         self.missing(source.path, words, list(ExerciseWords.model_fields), english_words)
-        update = {
-            name: value
-            for name in ("title", "summary", "breathing")
-            if (value := getattr(words, name)) is not None
-        }
-        translated = meta.model_copy(update={**update, "micro_steps": steps, "figure": figure})
+        update = {**_given(words, ("title", "summary", "breathing")), "micro_steps": steps}
+        translated = meta.model_copy(update={**update, "figure": figure})
         body = {keys[heading]: text for heading, text in sections.items() if heading in keys}
         return dataclasses.replace(exercise, meta=translated, sections=body or exercise.sections)
 
@@ -787,11 +790,12 @@ class _Translating:
         given = self.by_path(self.locale.education, english, "an English education page")
         result: dict[str, EducationPage] = {}
         for rel, page in english.items():
-            if rel not in given:
+            source = given.get(rel)
+            if source is None:
                 self.untranslated.append(locale_path(self.language, rel))
+                self.files_missing["education"] = self.files_missing.get("education", 0) + 1
                 result[page.id] = page
                 continue
-            source = given[rel][0]
             words: EducationWords | None = self.words(
                 source, EducationWords, {(): list(EducationWords.model_fields)}
             )
@@ -802,14 +806,8 @@ class _Translating:
             if words is None:
                 continue
             self.missing(source.path, words, list(EducationWords.model_fields), page.meta)
-            update = {
-                name: value
-                for name in ("title", "summary")
-                if (value := getattr(words, name)) is not None
-            }
-            result[page.id] = dataclasses.replace(
-                page, meta=page.meta.model_copy(update=update), body=source.body or page.body
-            )
+            meta = page.meta.model_copy(update=_given(words, ("title", "summary")))
+            result[page.id] = dataclasses.replace(page, meta=meta, body=source.body or page.body)
         return result
 
     # --- vocabulary, blocks, rituals, phases ------------------------------------
@@ -841,10 +839,7 @@ class _Translating:
                     self.untranslated.append(f"{source.path}: {key}")
                 continue
             self.missing(f"{source.path}: {key}", given, counted, item)
-            update = {
-                name: value for name in allowed if (value := getattr(given, name)) is not None
-            }
-            result[key] = item.model_copy(update=update)
+            result[key] = item.model_copy(update=_given(given, allowed))
         return result
 
     def vocabulary(self) -> Vocabulary:
@@ -918,12 +913,8 @@ class _Translating:
                     exit_criteria=[c.text for c in phase.exit_criteria] or None,
                 ),
             )
-            update = {
-                name: value
-                for name in ("name", "aim")
-                if (value := getattr(given, name)) is not None
-            }
-            result.append(phase.model_copy(update={**update, "exit_criteria": criteria}))
+            update = {**_given(given, ("name", "aim")), "exit_criteria": criteria}
+            result.append(phase.model_copy(update=update))
         return tuple(result)
 
     def library(self) -> Library:
@@ -932,11 +923,9 @@ class _Translating:
             english,
             language=self.language,
             vocabulary=self.vocabulary(),
-            blocks=self.listed(BLOCKS_FILE, english.blocks, BlockWords, ("name", "purpose")),
+            blocks=self.listed(BLOCKS_FILE, english.blocks, BlockWords, _BLOCK_WORDS),
             phases=self.phases(),
-            rituals=self.listed(
-                RITUALS_FILE, english.rituals, RitualWords, ("name", "when", "purpose")
-            ),
+            rituals=self.listed(RITUALS_FILE, english.rituals, RitualWords, _RITUAL_WORDS),
             exercises=self.exercises(),
             education=self.education(),
         )
@@ -957,20 +946,14 @@ def _translation(locale: RawLocale, english: Library, report: Report) -> Transla
     """One language's view of the library, every file of it checked against the English."""
     translating = _Translating(locale, english, report)
     library = translating.library()
-    exercises = sum(
-        1 for rel in translating.untranslated if rel.endswith(".md") and "/exercises/" in rel
-    )
-    education = sum(
-        1 for rel in translating.untranslated if rel.endswith(".md") and "/education/" in rel
-    )
-    strings = untranslated_strings(locale.language)
+    missing = translating.files_missing
     return Translation(
         language=locale.language,
         library=library,
-        untranslated=tuple(translating.untranslated),
-        exercises=(exercises, len(english.exercises)),
-        education=(education, len(english.education)),
-        strings=strings,
+        untranslated=tuple(sorted(translating.untranslated)),
+        exercises=(missing.get("exercises", 0), len(english.exercises)),
+        education=(missing.get("education", 0), len(english.education)),
+        strings=untranslated_strings(locale.language),
     )
 
 
