@@ -274,3 +274,5 @@ def test_the_spanish_handout_pdf_says_it_is_spanish(spanish: tuple[Library, Book
     pdf = PdfReader(io.BytesIO(render_pdf(booklet, load_project(root).config, root)))
     assert pdf.trailer["/Root"]["/Lang"] == "es"
     assert pdf.metadata is not None and pdf.metadata.title == "Su plan de ejercicios: Lucía Vidal"
+    text = "".join(page.extract_text() for page in pdf.pages).replace("\x00", "")
+    assert "\u2010\n" in text  # long words broken by Spanish rules at the end of a line
