@@ -53,6 +53,7 @@ def test_a_translation_gives_the_words_and_the_english_file_the_rest(spanish: Pa
     assert spanish_library.rituals[0].name == "Movilidad de la mañana"
     assert spanish_library.blocks[0].name == "Calmar"
     assert library.in_language("fr") is library  # no translation at all
+    assert library.in_language("es-MX") is spanish_library  # a region reads its language
 
 
 def test_missing_translations_are_listed_never_errors(spanish: Path) -> None:

@@ -851,8 +851,16 @@ class Library:
     # The library in each other language: its words where translated, English elsewhere.
     translations: Mapping[str, Translation] = field(default_factory=dict)
 
+    def translation(self, language: str) -> Translation | None:
+        """The translation a language reads (`es-MX` reads `es`), if there is one."""
+        for tag in (language, re.split(r"[-_]", language)[0]):
+            if tag in self.translations:
+                return self.translations[tag]
+        return None
+
     def in_language(self, language: str) -> Library:
-        translation = self.translations.get(language)
+        """The library in a language, or in English."""
+        translation = self.translation(language)
         return translation.library if translation is not None else self
 
 

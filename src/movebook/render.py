@@ -328,7 +328,7 @@ class Links:
 def shown_language(language: str, library: Library) -> str:
     """The language itself if movebook has words in it (a catalogue, a translated library),
     else English."""
-    known = language == library.language or language in library.translations
+    known = language == library.language or library.translation(language) is not None
     return language if known or has_catalogue(language) else "en"
 
 
@@ -343,8 +343,8 @@ def untranslated(
     """The translations these booklets are told in that still fall back to English somewhere:
     a language no patient reads is nobody's concern yet."""
     languages = sorted({booklet_language(profile, config, library) for profile in profiles})
-    translations = [library.translations.get(language) for language in languages]
-    return [t for t in translations if t is not None and not t.complete]
+    found = {t.language: t for lang in languages if (t := library.translation(lang)) is not None}
+    return [found[language] for language in sorted(found) if not found[language].complete]
 
 
 def untranslated_warnings(
