@@ -342,7 +342,7 @@ def untranslated(
 ) -> list[Translation]:
     """The translations these booklets are told in that still fall back to English somewhere:
     a language no patient reads is nobody's concern yet."""
-    languages = sorted({booklet_language(profile, config, library) for profile in profiles})
+    languages = {booklet_language(profile, config, library) for profile in profiles}
     found = {t.language: t for lang in languages if (t := library.translation(lang)) is not None}
     return [found[language] for language in sorted(found) if not found[language].complete]
 
