@@ -245,6 +245,7 @@ def build_context(raw: RawProject) -> Context:
 
 
 def validate_library(raw: RawProject, context: Context, report: Report) -> Library | None:
+    start = len(report.problems)
     vocabulary = {
         kind: validate(source, _VOCABULARY_SHAPES[kind], context, report)
         for kind, source in raw.vocabulary.items()
@@ -295,6 +296,8 @@ def validate_library(raw: RawProject, context: Context, report: Report) -> Libra
         exercises=exercises,
         education=education,
     )
+    if len(report.problems) > start:  # the translations wait for a sound English library
+        return english
     languages = sorted(set(raw.locales) | set(catalogue_languages()))
     before = len(report.problems)
     found = {
