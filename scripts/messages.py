@@ -1,10 +1,12 @@
 """Extract every patient-facing string into the message catalogues.
 
-    .venv/bin/python scripts/messages.py          # rewrite movebook.pot and update each .po
-    .venv/bin/python scripts/messages.py --check  # exit 1 if a catalogue is out of date
+    .venv/bin/python scripts/messages.py           # rewrite movebook.pot and update each .po
+    .venv/bin/python scripts/messages.py --check   # exit 1 if a catalogue is out of date
+    .venv/bin/python scripts/messages.py --new fr  # start locale/fr/LC_MESSAGES/movebook.po
 
-A new language is a new folder: copy locale/en/LC_MESSAGES/movebook.po to
-locale/<code>/LC_MESSAGES/movebook.po and fill in every msgstr.
+A new language is a new catalogue (`--new`, with the language's plural forms from Babel) with
+every msgstr filled in, and its library translation under content/locale/<code>/: see
+docs/translating.md. tests/test_i18n.py checks that every catalogue is complete.
 """
 
 from __future__ import annotations
@@ -90,7 +92,22 @@ def messages(data: bytes) -> list[tuple[object, ...]]:
     ]
 
 
+def new_catalogue(language: str) -> Path:
+    """An empty catalogue for a language, with its plural forms, for a translator to fill."""
+    po = LOCALE / language.replace("-", "_") / "LC_MESSAGES" / "movebook.po"
+    if po.exists():
+        raise SystemExit(f"{po}: already there")
+    catalog = Catalog(locale=language.replace("-", "_"), project="movebook", domain="movebook")
+    catalog.update(template(), no_fuzzy_matching=True)
+    po.parent.mkdir(parents=True)
+    po.write_bytes(render(catalog))
+    return po
+
+
 def main() -> int:
+    if "--new" in sys.argv:
+        print(f"wrote {new_catalogue(sys.argv[sys.argv.index('--new') + 1])}")
+        return 0
     english = LOCALE / "en" / "LC_MESSAGES" / "movebook.po"
     if not english.exists():
         english.parent.mkdir(parents=True, exist_ok=True)

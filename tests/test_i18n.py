@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from babel.messages.pofile import read_po, write_po
 
 from conftest import GOOD_PROFILE, REPO, write
 from movebook import render, wording
+from movebook.plan import PlannedDose
 from movebook.project import load_project
 from movebook.render import render_booklet
 
@@ -25,15 +27,43 @@ def test_catalogues_are_up_to_date_with_the_templates() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_english_catalogue_is_complete() -> None:
-    po = wording.LOCALE_DIR / "en" / "LC_MESSAGES" / "movebook.po"
-    catalog = read_po(io.BytesIO(po.read_bytes()))
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_catalogue_is_complete(language: str) -> None:
+    po = wording.LOCALE_DIR / language / "LC_MESSAGES" / "movebook.po"
+    catalog = read_po(io.BytesIO(po.read_bytes()), locale=language)
     missing = [
         m.id
         for m in catalog
-        if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])
+        if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else [m.string]))
     ]
     assert len(catalog) > 80 and not missing
+    assert not list(catalog.check())  # the same %(placeholders)s in every translation
+    assert wording.untranslated_strings(language) == (0, len(catalog))
+
+
+def test_every_catalogue_is_tested_for_completeness() -> None:
+    assert wording.catalogue_languages() == ["es"]  # a new one: add it to the test above
+
+
+def test_spanish_plurals_follow_the_spanish_rule() -> None:
+    words = wording.Words("es")
+    assert [words.minutes(n) for n in (1, 2, 0)] == ["1 minuto", "2 minutos", "0 minutos"]
+    assert words.every(60) == "cada hora" and words.every(120) == "cada 2 horas"
+    assert words.how_often(None, 1) == "1 día a la semana"
+    assert words.how_often(None, 3) == "3 días a la semana"
+    assert words.how_often(1, None) == "una vez al día"
+    assert words.how_often(3, None) == "3 veces al día"
+    assert words.date("2026-09-02") == "2 de septiembre de 2026"
+    assert words.number(2.5) == "2,5"
+    assert words.day_names()[0] == "lunes" and words.day_names()[6] == "domingo"
+    dose = PlannedDose(
+        sets=2, reps=8, hold_s=5, tempo=None, minutes=None, rest_s=45,
+        per_day=None, per_week=3, per_side=True,
+    )  # fmt: skip
+    assert words.amount(dose) == "2 series de 8, mantenga 5 segundos, de cada lado"
+    assert words.rest(dose) == "Descanse 45 segundos entre series."
+    one = replace(dose, sets=1, reps=1, hold_s=1, per_side=False)
+    assert words.amount(one) == "1 serie de 1, mantenga 1 segundo"
 
 
 @pytest.fixture

@@ -57,6 +57,7 @@ def R(
 
 
 SAMPLES = {
+    "lucia-fernandez": NoteReading(),  # her notes are in Spanish: for her, not for the planner
     "amara-okonkwo": NoteReading(
         (M("glute-bridge", "bridges", 2), M("step-up", "step-ups", 2)),
     ),

@@ -26,7 +26,7 @@ AXE_OPTIONS = {
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 ZOOMED = {"width": 320, "height": 720}  # a 640px-wide window at 200% zoom
-PATIENTS = ["maria-lopez", "fatima-al-sayed"]  # full booklets, sampled page by page
+PATIENTS = ["maria-lopez", "fatima-al-sayed", "lucia-fernandez"]  # sampled page by page; es too
 # The bundled Nu checker (2020) predates these standard CSS properties and calls them unknown.
 CSS_NEWER_THAN_CHECKER = {"text-decoration-thickness", "text-underline-offset"}
 

@@ -21,7 +21,7 @@ from movebook.plan import build_plan
 from movebook.project import NotAProject, Project, check_project, find_root, load_project
 from movebook.publish import Outcome
 from movebook.readiness import phase_readiness
-from movebook.render import render_gallery
+from movebook.render import render_gallery, untranslated
 from movebook.schema import SCHEMA_FILE, render_schema
 from movebook.site import SecretError, SiteSecret, created_message, private_url, site_secret
 from movebook.validate import build_context
@@ -97,11 +97,14 @@ def main() -> None:
 @_project_option
 def check(project_dir: Path | None) -> None:
     """Validate every profile, exercise and setting in the project."""
-    _, report = check_project(_root(project_dir), templates=True, clinician=True)
+    project, report = check_project(_root(project_dir), templates=True, clinician=True)
     for problem in report.problems:
         click.echo(str(problem), err=True)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
+    if project is not None:
+        for translation in untranslated(project.config, project.library, project.profiles.values()):
+            click.echo("\n".join(translation.listing()))
     click.echo(
         f"{_plural(report.profiles, 'profile')}, {_plural(report.exercises, 'exercise')}, "
         f"{_plural(report.education, 'education page')}: "

@@ -384,6 +384,25 @@ RITUALS_FILE = "content/rituals.yaml"
 EXERCISES_DIR = "content/exercises"
 EDUCATION_DIR = "content/education"
 PROFILES_DIR = "profiles"
+LOCALE_DIR = "content/locale"  # content/locale/<language>/ mirrors content/, words only
+
+
+@dataclass
+class RawLocale:
+    """The translation files of one language that exist; a missing one is English."""
+
+    language: str
+    vocabulary: dict[str, Source]
+    blocks: Source | None
+    phases: Source | None
+    rituals: Source | None
+    exercises: list[Source]
+    education: list[Source]
+
+
+def locale_path(language: str, rel: str) -> str:
+    """Where the translation of the English file `rel` (content/...) lives."""
+    return f"{LOCALE_DIR}/{language}/{rel.removeprefix('content/')}"
 
 
 @dataclass
@@ -399,6 +418,7 @@ class RawProject:
     exercises: list[Source]
     education: list[Source]
     profiles: list[Source]
+    locales: dict[str, RawLocale] = field(default_factory=dict)
 
 
 def is_scratch(rel: str) -> bool:
@@ -435,6 +455,41 @@ def _sources(
     return sources + lookalikes
 
 
+def _optional(root: Path, rel: str) -> Source | None:
+    path = root / rel
+    return load_yaml_file(path, rel) if path.exists() or path.is_symlink() else None
+
+
+def load_locale_sources(root: Path, language: str) -> RawLocale:
+    """Read and parse the translation files of one language, those that exist."""
+    vocabulary = {
+        kind: source
+        for kind, rel in VOCABULARY.items()
+        if (source := _optional(root, locale_path(language, rel))) is not None
+    }
+    return RawLocale(
+        language=language,
+        vocabulary=vocabulary,
+        blocks=_optional(root, locale_path(language, BLOCKS_FILE)),
+        phases=_optional(root, locale_path(language, PHASES_FILE)),
+        rituals=_optional(root, locale_path(language, RITUALS_FILE)),
+        exercises=_sources(
+            root, locale_path(language, EXERCISES_DIR), ".md", load_markdown_file, nested=True
+        ),
+        education=_sources(
+            root, locale_path(language, EDUCATION_DIR), ".md", load_markdown_file, nested=False
+        ),
+    )
+
+
+def locale_languages(root: Path) -> list[str]:
+    """The languages with a folder under content/locale/."""
+    folder = root / LOCALE_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not is_scratch(p.name))
+
+
 def load_project_sources(root: Path) -> RawProject:
     """Read and parse every file of the project at `root`."""
     return RawProject(
@@ -447,4 +502,7 @@ def load_project_sources(root: Path) -> RawProject:
         exercises=_sources(root, EXERCISES_DIR, ".md", load_markdown_file, nested=True),
         education=_sources(root, EDUCATION_DIR, ".md", load_markdown_file, nested=False),
         profiles=_sources(root, PROFILES_DIR, ".yaml", load_yaml_file, nested=False),
+        locales={
+            language: load_locale_sources(root, language) for language in locale_languages(root)
+        },
     )

@@ -689,6 +689,47 @@ class EducationMeta(Strict):
     order: int = 100
 
 
+# --- translations: words only, beside the English files ---------------------
+# Each field a translation may give; one left out stays English (and is listed as untranslated).
+
+
+class ExerciseWords(Strict):
+    title: Text | None = None
+    summary: Text | None = None
+    breathing: Text | None = None
+    micro_steps: list[Text] | None = None  # as many as the English, in its order
+    figure_alt: Text | None = None
+
+
+class EducationWords(Strict):
+    title: Text | None = None
+    summary: Text | None = None
+
+
+class VocabularyWords(Strict):
+    label: Text | None = None
+    patient: Text | None = None
+    action: Text | None = None
+
+
+class BlockWords(Strict):
+    name: Text | None = None
+    purpose: Text | None = None
+
+
+class RitualWords(Strict):
+    name: Text | None = None
+    when: Text | None = None
+    purpose: Text | None = None
+
+
+class PhaseWords(Strict):
+    number: Phase
+    name: Text | None = None
+    aim: Text | None = None
+    exit_criteria: list[Text] | None = None  # as many as the English, in its order
+
+
 # --- movebook.yaml -----------------------------------------------------------
 
 
@@ -817,3 +858,50 @@ class Library:
     rituals: tuple[Ritual, ...]
     exercises: Mapping[str, Exercise]
     education: Mapping[str, EducationPage]
+    language: str = "en"  # of its words
+    # The library in each other language: its words where translated, English elsewhere.
+    translations: Mapping[str, Translation] = field(default_factory=dict)
+
+    def translation(self, language: str) -> Translation | None:
+        """The translation a language reads (`es-MX` reads `es`), if there is one."""
+        for tag in (language, re.split(r"[-_]", language)[0]):
+            if tag in self.translations:
+                return self.translations[tag]
+        return None
+
+    def in_language(self, language: str) -> Library:
+        """The library in a language, or in English."""
+        translation = self.translation(language)
+        return translation.library if translation is not None else self
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One language's view of the library, and what it still lacks."""
+
+    language: str
+    library: Library
+    untranslated: tuple[str, ...]  # files with no translation; `path: field` for a field
+    exercises: tuple[int, int]  # untranslated, of all
+    education: tuple[int, int]
+    strings: tuple[int, int]  # of the message catalogue: untranslated, of all
+
+    def summary(self) -> str:
+        """One line for the build: `es: 12 of 75 exercises, ... untranslated; English used`."""
+        return (
+            f"{self.language}: {self.exercises[0]} of {self.exercises[1]} exercises, "
+            f"{self.education[0]} of {self.education[1]} education pages, "
+            f"{self.strings[0]} of {self.strings[1]} strings untranslated; English used"
+        )
+
+    @property
+    def complete(self) -> bool:
+        return not self.untranslated and not self.strings[0]
+
+    def listing(self) -> list[str]:
+        """What `movebook check` says of it: the summary, then each file or field left in
+        English, indented; nothing for a complete translation."""
+        if self.complete:
+            return []
+        strings = [f"  {self.strings[0]} strings of the catalogue"] if self.strings[0] else []
+        return [self.summary(), *(f"  {rel}" for rel in self.untranslated), *strings]

@@ -42,6 +42,7 @@ from movebook.render import (
     render_site_index,
     site_assets,
     template_position,
+    untranslated_warnings,
 )
 from movebook.site import (
     SiteSecret,
@@ -455,6 +456,7 @@ def _build(
         if stamp.up_to_date(publisher.output, name, inputs[name], pdf, folder):
             todo.remove(name)
             finish(Outcome(name, unchanged=True))
+    result.warnings += untranslated_warnings(config, library, [profiles[name] for name in todo])
     if not config.site.base_url:
         result.warnings.append(
             "site.base_url is not set in movebook.yaml, so the handouts carry no QR code"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import mimetypes
@@ -25,8 +26,16 @@ from movebook.chart import ChartLabels, Point, progress_chart, progress_rows
 from movebook.course import Visit, plan_course
 from movebook.errors import Problem, ProjectError
 from movebook.figure import FigureLabels, animation_css, figure_moves, figure_svg
-from movebook.model import Assessment, Config, EducationPage, Exercise, Library, Profile
-from movebook.plan import Plan, PlannedDose, Session
+from movebook.model import (
+    Assessment,
+    Config,
+    EducationPage,
+    Exercise,
+    Library,
+    Profile,
+    Translation,
+)
+from movebook.plan import PhaseStep, Plan, PlannedDose, Session
 from movebook.readiness import psfs_mean
 from movebook.wording import Words, has_catalogue
 
@@ -316,6 +325,89 @@ class Links:
         return f"exercise-{exercise_id}.html" if exercise_id in self.exercises else None
 
 
+def shown_language(language: str, library: Library) -> str:
+    """The language itself if movebook has words in it (a catalogue, a translated library),
+    else English."""
+    known = language == library.language or library.translation(language) is not None
+    return language if known or has_catalogue(language) else "en"
+
+
+def booklet_language(profile: Profile, config: Config, library: Library) -> str:
+    """The profile's language, or the clinic's, as shown."""
+    return shown_language(profile.language or config.defaults.language, library)
+
+
+def untranslated(
+    config: Config, library: Library, profiles: Collection[Profile]
+) -> list[Translation]:
+    """The translations these booklets are told in that still fall back to English somewhere:
+    a language no patient reads is nobody's concern yet."""
+    languages = {booklet_language(profile, config, library) for profile in profiles}
+    found = {t.language: t for lang in languages if (t := library.translation(lang)) is not None}
+    return [found[language] for language in sorted(found) if not found[language].complete]
+
+
+def untranslated_warnings(
+    config: Config, library: Library, profiles: Collection[Profile]
+) -> list[str]:
+    """One line for each: `es: 12 of 75 exercises, ... untranslated; English used`."""
+    return [translation.summary() for translation in untranslated(config, library, profiles)]
+
+
+def in_words(visit: Visit, english: Library, shown: Library) -> Visit:
+    """A visit planned with the English library, told with the words of `shown`, a translation
+    of it: planning reads the English (a clinician's note names exercises in English), the
+    patient reads their language. The clinician's notes stay as written."""
+    if shown is english:
+        return visit
+    swap: dict[int, Any] = {}
+    for old, new in (
+        *zip(english.exercises.values(), shown.exercises.values(), strict=True),
+        *zip(english.rituals, shown.rituals, strict=True),
+        *zip(english.blocks, shown.blocks, strict=True),
+        *(
+            pair
+            for before, after in zip(english.phases, shown.phases, strict=True)
+            for pair in zip(before.exit_criteria, after.exit_criteria, strict=True)
+        ),
+        *(
+            (item, getattr(shown.vocabulary, kind.name)[key])
+            for kind in dataclasses.fields(english.vocabulary)
+            for key, item in getattr(english.vocabulary, kind.name).items()
+        ),
+    ):
+        swap[id(old)] = new
+    phases = {phase.number: phase for phase in shown.phases}
+
+    def told(value: Any) -> Any:
+        if id(value) in swap:
+            return swap[id(value)]
+        if isinstance(value, PhaseStep) and value.number in phases:
+            phase = phases[value.number]
+            criteria = told(value.exit_criteria)
+            return dataclasses.replace(
+                value, name=phase.name, aim=phase.aim, exit_criteria=criteria
+            )
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changed = {
+                name: new
+                for name in (f.name for f in dataclasses.fields(value))
+                if (new := told(old := getattr(value, name))) is not old
+            }
+            return dataclasses.replace(value, **changed) if changed else value
+        if isinstance(value, tuple | list):
+            items = [told(item) for item in value]
+            same = all(a is b for a, b in zip(items, value, strict=True))
+            return value if same else type(value)(items)
+        if isinstance(value, Mapping):
+            pairs = {key: told(item) for key, item in value.items()}
+            return value if all(pairs[k] is v for k, v in value.items()) else pairs
+        return value
+
+    result: Visit = told(visit)
+    return result
+
+
 def translated(words: Words, labels: Any) -> Any:
     """A labels dataclass (ChartLabels, FigureLabels) with every default translated."""
     _ = words.gettext
@@ -336,9 +428,7 @@ class Context:
         self.visit = visit
         self.plan = visit.plan
         self.assessment: Assessment = profile.latest
-        self.language = profile.language or config.defaults.language
-        if not has_catalogue(self.language):
-            self.language = "en"
+        self.language = booklet_language(profile, config, library)
         self.env = environment(project_root, self.language)
         self.words: Words = self.env.globals["words"]  # type: ignore[assignment]
         self.assets = assets
@@ -492,6 +582,8 @@ def render_booklet(
         for i in range(len(profile.assessments))
     ]
     visits = plan_course(profile, library, equipment, config.budget)  # each continues the last
+    english, library = library, library.in_language(booklet_language(profile, config, library))
+    visits = tuple(in_words(visit, english, library) for visit in visits)
     plans = [visit.plan for visit in visits]
     points = tuple(
         Point(a.date, a.measures.nprs, a.measures.odi, psfs_mean(a)) for a in profile.assessments
@@ -647,7 +739,8 @@ def render_site_index(
 def render_gallery(project_root: Path | None, config: Config, library: Library) -> str:
     """One page with every exercise's figure beside its title, moving as on the web, for the
     clinic to check its library at a glance (`movebook figures`)."""
-    language = config.defaults.language if has_catalogue(config.defaults.language) else "en"
+    language = shown_language(config.defaults.language, library)
+    library = library.in_language(language)
     env = environment(project_root, language)
     labels = translated(env.globals["words"], FigureLabels)  # type: ignore[arg-type]
 

@@ -5,13 +5,14 @@ Every problem is collected with its file and line; the caller aborts once.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import io
 import re
 import types
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -21,32 +22,51 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from movebook.errors import Problem, describe, did_you_mean, field_path
 from movebook.figure import figure_problems
-from movebook.load import RawProject, Source
+from movebook.load import (
+    BLOCKS_FILE,
+    LOCALE_DIR,
+    PHASES_FILE,
+    RITUALS_FILE,
+    VOCABULARY,
+    RawLocale,
+    RawProject,
+    Source,
+    locale_path,
+)
 from movebook.model import (
     IMAGE_FORMATS,
     SLUG,
     Block,
+    BlockWords,
     Config,
     Context,
     DirectionDef,
     EducationMeta,
     EducationPage,
+    EducationWords,
     EquipmentDef,
     Exercise,
     ExerciseMeta,
+    ExerciseWords,
     FindingDef,
     Library,
+    MicroStep,
     PhaseDef,
+    PhaseWords,
     PositionDef,
     PrecautionDef,
     Profile,
     RedFlagDef,
     Ritual,
+    RitualWords,
     TaskDef,
+    Translation,
     Vocabulary,
+    VocabularyWords,
 )
 from movebook.notes import name_key
 from movebook.plan import patient_of, why_not
+from movebook.wording import catalogue_languages, translations, untranslated_strings
 
 EXERCISE_SECTIONS = ("Set-up", "The movement", "What you should feel", "Common faults", "Stop if")
 
@@ -174,14 +194,18 @@ def _fields_at(shape: Any, loc: Sequence[str | int]) -> list[str]:
 
 # --- the library -------------------------------------------------------------
 
+_VOCABULARY_DEFS: dict[str, type[BaseModel]] = {
+    "finding": FindingDef,
+    "task": TaskDef,
+    "precaution": PrecautionDef,
+    "red_flag": RedFlagDef,
+    "equipment": EquipmentDef,
+    "position": PositionDef,
+    "direction": DirectionDef,
+}
 _VOCABULARY_SHAPES: dict[str, Any] = {
-    "finding": dict[str, FindingDef],
-    "task": dict[str, TaskDef],
-    "precaution": dict[str, PrecautionDef],
-    "red_flag": dict[str, RedFlagDef],
-    "equipment": dict[str, EquipmentDef],
-    "position": dict[str, PositionDef],
-    "direction": dict[str, DirectionDef],
+    kind: dict[str, shape]  # type: ignore[valid-type]
+    for kind, shape in _VOCABULARY_DEFS.items()
 }
 
 
@@ -221,6 +245,7 @@ def build_context(raw: RawProject) -> Context:
 
 
 def validate_library(raw: RawProject, context: Context, report: Report) -> Library | None:
+    start = len(report.problems)
     vocabulary = {
         kind: validate(source, _VOCABULARY_SHAPES[kind], context, report)
         for kind, source in raw.vocabulary.items()
@@ -255,7 +280,7 @@ def validate_library(raw: RawProject, context: Context, report: Report) -> Libra
         return None
     if exercises is None or education is None:
         return None
-    return Library(
+    english = Library(
         vocabulary=Vocabulary(
             findings=vocabulary["finding"],
             tasks=vocabulary["task"],
@@ -271,6 +296,21 @@ def validate_library(raw: RawProject, context: Context, report: Report) -> Libra
         exercises=exercises,
         education=education,
     )
+    if len(report.problems) > start:  # the translations wait for a sound English library
+        return english
+    languages = sorted(set(raw.locales) | set(catalogue_languages()))
+    before = len(report.problems)
+    found = {
+        language: _translation(
+            raw.locales.get(language) or RawLocale(language, {}, None, None, None, [], []),
+            english,
+            report,
+        )
+        for language in languages
+    }
+    if len(report.problems) > before:
+        return None
+    return dataclasses.replace(english, translations=found)
 
 
 def _check_vocab_ids(source: Source, report: Report) -> None:
@@ -545,6 +585,379 @@ def _validate_education(
     if len(report.problems) > before:
         return None
     return dict(sorted(pages.items(), key=lambda item: (item[1].meta.order, item[0])))
+
+
+# --- translations ------------------------------------------------------------
+# content/locale/<language>/ mirrors content/ and holds only words: the English file stays the
+# source of ids, doses and tags. A missing file or field is English, listed as untranslated.
+
+# The vocabulary fields a patient reads, by kind: the only ones worth translating.
+PATIENT_WORDS = {
+    "finding": ("patient",),
+    "task": ("label",),
+    "precaution": ("patient",),
+    "red_flag": ("patient", "action"),
+}
+_BLOCK_WORDS = ("name", "purpose")
+_RITUAL_WORDS = ("name", "when", "purpose")
+
+
+def _given(words: Any, names: Sequence[str]) -> dict[str, Any]:
+    """The fields among `names` a translation gives, for a model_copy of the English."""
+    return {name: value for name in names if (value := getattr(words, name)) is not None}
+
+
+def section_headings(language: str) -> tuple[str, ...]:
+    """An exercise's five headings as a translation writes them: the catalogue's words."""
+    return tuple(translations(language).gettext(heading) for heading in EXERCISE_SECTIONS)
+
+
+@dataclass
+class _Translating:
+    """One language's translation files checked against the English library."""
+
+    locale: RawLocale
+    english: Library
+    report: Report
+    untranslated: list[str] = field(default_factory=list)
+    files_missing: dict[str, int] = field(default_factory=dict)  # exercises, education: how many
+
+    @property
+    def others(self) -> dict[str, Source]:
+        """The translation's YAML files, by the English file they translate."""
+        locale = self.locale
+        files = {VOCABULARY[kind]: source for kind, source in locale.vocabulary.items()}
+        for rel, source in (
+            (BLOCKS_FILE, locale.blocks),
+            (PHASES_FILE, locale.phases),
+            (RITUALS_FILE, locale.rituals),
+        ):
+            if source is not None:
+                files[rel] = source
+        return files
+
+    @property
+    def language(self) -> str:
+        return self.locale.language
+
+    def problem(self, source: Source, loc: tuple[str | int, ...], message: str) -> None:
+        self.report.problems.append(source.problem(loc, field_path(loc, source.data), message))
+
+    def words(self, source: Source, shape: Any, allowed: dict[Any, Sequence[str]]) -> Any:
+        """The file's words as `shape`; each key that is not a word field is a problem. `allowed`
+        gives the word fields of each mapping, by its place (an id or index) or () for the top."""
+        self.report.problems.extend(source.problems)
+        if not source.ok:
+            return None
+        data = source.data
+
+        def keep(mapping: Any, loc: tuple[str | int, ...], fields: Sequence[str]) -> Any:
+            if not isinstance(mapping, dict):
+                return mapping
+            kept = {}
+            for key, value in mapping.items():
+                if key in fields:
+                    kept[key] = value
+                else:
+                    got = f"got {describe(key)}"
+                    self.problem(
+                        source, (*loc, key), f"expected a word field ({', '.join(fields)}), {got}"
+                    )
+            return kept
+
+        if () in allowed:
+            data = keep(data, (), allowed[()])
+        elif isinstance(data, dict):
+            data = {k: keep(v, (k,), allowed[k]) if k in allowed else v for k, v in data.items()}
+        elif isinstance(data, list):
+            data = [keep(v, (i,), allowed[i]) if i in allowed else v for i, v in enumerate(data)]
+        return validate(Source(source.path, data, source.lines), shape, None, self.report)
+
+    def missing(self, rel: str, given: Any, fields: Sequence[str], english: Any) -> None:
+        """List the fields a translation leaves out that the English has."""
+        for name in fields:
+            if getattr(given, name, None) is None and getattr(english, name, None):
+                self.untranslated.append(f"{rel}: {name}")
+
+    def unknown(
+        self, source: Source, loc: tuple[str | int, ...], got: str, known: Sequence[str], what: str
+    ) -> None:
+        if got not in known:
+            message = f"expected {what}, got {describe(got)}" + did_you_mean(got, known)
+            self.problem(source, loc, message)
+
+    # --- exercises and education pages ------------------------------------------
+
+    def by_path(
+        self, sources: list[Source], english: Mapping[str, Any], what: str
+    ) -> dict[str, Source]:
+        """Each translation file by the English file it translates; a file none is English for
+        is a problem (a `.yml` or `.markdown` lookalike says so already)."""
+        found: dict[str, Source] = {}
+        prefix = f"{LOCALE_DIR}/{self.language}/"
+        for source in sources:
+            rel = "content/" + source.path.removeprefix(prefix)
+            if rel in english:
+                found[rel] = source
+                continue
+            self.report.problems.extend(source.problems)
+            if source.data is None and source.problems:
+                continue
+            shown = [name.removeprefix("content/") for name in english]
+            self.report.problems.append(
+                Problem(
+                    source.path,
+                    1,
+                    "",
+                    f"expected the path of {what} under content/, got "
+                    f"{describe(rel.removeprefix('content/'))}"
+                    + did_you_mean(rel.removeprefix("content/"), shown),
+                )
+            )
+        return found
+
+    def exercises(self) -> dict[str, Exercise]:
+        english = {e.source: e for e in self.english.exercises.values()}
+        given = self.by_path(self.locale.exercises, english, "an English exercise")
+        headings = section_headings(self.language)
+        result: dict[str, Exercise] = {}
+        for rel, exercise in english.items():
+            source = given.get(rel)
+            if source is None:
+                self.untranslated.append(locale_path(self.language, rel))
+                self.files_missing["exercises"] = self.files_missing.get("exercises", 0) + 1
+                result[exercise.id] = exercise
+                continue
+            words: ExerciseWords | None = self.words(
+                source, ExerciseWords, {(): list(ExerciseWords.model_fields)}
+            )
+            sections = _sections(source, headings, self.report) if source.ok else {}
+            if words is None:
+                continue
+            result[exercise.id] = self.exercise(
+                source,
+                exercise,
+                words,
+                dict(zip(headings, EXERCISE_SECTIONS, strict=True)),
+                sections,
+            )
+        return result
+
+    def exercise(
+        self,
+        source: Source,
+        exercise: Exercise,
+        words: ExerciseWords,
+        keys: dict[str, str],
+        sections: dict[str, str],
+    ) -> Exercise:
+        meta = exercise.meta
+        steps = meta.micro_steps
+        if words.micro_steps is not None and len(words.micro_steps) != len(steps):
+            self.problem(
+                source,
+                ("micro_steps",),
+                f"expected {len(steps)} steps, as in {exercise.source}, "
+                f"got {len(words.micro_steps)}",
+            )
+        elif words.micro_steps is not None:
+            steps = [
+                MicroStep(dimension=old.dimension, step=new)
+                for old, new in zip(steps, words.micro_steps, strict=True)
+            ]
+        figure = meta.figure
+        if words.figure_alt is not None and figure is None:
+            self.problem(
+                source,
+                ("figure_alt",),
+                f"expected no figure_alt ({exercise.source} has no figure), "
+                f"got {describe(words.figure_alt)}",
+            )
+        elif words.figure_alt is not None and figure is not None:
+            figure = figure.model_copy(update={"alt": words.figure_alt})
+        english_words = ExerciseWords(
+            title=meta.title,
+            summary=meta.summary,
+            breathing=meta.breathing,
+            micro_steps=[step.step for step in meta.micro_steps] or None,
+            figure_alt=meta.figure.alt if meta.figure else None,
+        )
+        self.missing(source.path, words, list(ExerciseWords.model_fields), english_words)
+        update = {**_given(words, ("title", "summary", "breathing")), "micro_steps": steps}
+        translated = meta.model_copy(update={**update, "figure": figure})
+        body = {keys[heading]: text for heading, text in sections.items() if heading in keys}
+        return dataclasses.replace(exercise, meta=translated, sections=body or exercise.sections)
+
+    def education(self) -> dict[str, EducationPage]:
+        english = {p.source: p for p in self.english.education.values()}
+        given = self.by_path(self.locale.education, english, "an English education page")
+        result: dict[str, EducationPage] = {}
+        for rel, page in english.items():
+            source = given.get(rel)
+            if source is None:
+                self.untranslated.append(locale_path(self.language, rel))
+                self.files_missing["education"] = self.files_missing.get("education", 0) + 1
+                result[page.id] = page
+                continue
+            words: EducationWords | None = self.words(
+                source, EducationWords, {(): list(EducationWords.model_fields)}
+            )
+            if source.ok and not source.body.strip():
+                self.report.problems.append(
+                    Problem(source.path, source.body_line, "body", "expected text, got none")
+                )
+            if words is None:
+                continue
+            self.missing(source.path, words, list(EducationWords.model_fields), page.meta)
+            meta = page.meta.model_copy(update=_given(words, ("title", "summary")))
+            result[page.id] = dataclasses.replace(page, meta=meta, body=source.body or page.body)
+        return result
+
+    # --- vocabulary, blocks, rituals, phases ------------------------------------
+
+    def by_id(
+        self,
+        rel: str,
+        english: Mapping[str, Any],
+        shape: Any,
+        allowed: Sequence[str],
+        counted: Sequence[str],
+    ) -> dict[str, Any]:
+        """An `<id>: {field: words}` file (`rel` is the English one): the English items with the
+        words it gives. A field in `counted` the English has and the file lacks is untranslated."""
+        source = self.others.get(rel)
+        if source is None:
+            if any(getattr(item, name, None) for item in english.values() for name in counted):
+                self.untranslated.append(locale_path(self.language, rel))
+            return dict(english)
+        data = source.data if isinstance(source.data, dict) else {}
+        words = self.words(source, dict[str, shape], {key: allowed for key in data}) or {}
+        for key in data:
+            self.unknown(source, (key,), str(key), list(english), f"an id of {rel}")
+        result = dict(english)
+        for key, item in english.items():
+            given = words.get(key)
+            if given is None:
+                if key not in data and any(getattr(item, name, None) for name in counted):
+                    self.untranslated.append(f"{source.path}: {key}")
+                continue
+            self.missing(f"{source.path}: {key}", given, counted, item)
+            result[key] = item.model_copy(update=_given(given, allowed))
+        return result
+
+    def vocabulary(self) -> Vocabulary:
+        english = self.english.vocabulary
+        found = {}
+        for kind, rel in VOCABULARY.items():
+            defined = _VOCABULARY_DEFS[kind].model_fields
+            allowed = [name for name in VocabularyWords.model_fields if name in defined]
+            name = _VOCABULARY_FIELDS[kind]
+            found[name] = self.by_id(
+                rel, getattr(english, name), VocabularyWords, allowed, PATIENT_WORDS.get(kind, ())
+            )
+        return Vocabulary(**found)
+
+    def listed(
+        self, rel: str, items: Sequence[Any], shape: Any, fields: Sequence[str]
+    ) -> tuple[Any, ...]:
+        """Blocks or rituals: a list in English, a mapping by id in a translation."""
+        by_id = self.by_id(rel, {item.id: item for item in items}, shape, fields, fields)
+        return tuple(by_id[item.id] for item in items)
+
+    def phases(self) -> tuple[PhaseDef, ...]:
+        english = self.english.phases
+        source = self.others.get(PHASES_FILE)
+        if source is None:
+            self.untranslated.append(locale_path(self.language, PHASES_FILE))
+            return english
+        data = source.data if isinstance(source.data, list) else []
+        fields = list(PhaseWords.model_fields)
+        words: list[PhaseWords] = (
+            self.words(source, list[PhaseWords], dict.fromkeys(range(len(data)), fields)) or []
+        )
+        if source.ok and len(data) != len(english):
+            self.problem(
+                source, (), f"expected {len(english)} phases, as in {PHASES_FILE}, got {len(data)}"
+            )
+        result = []
+        for index, phase in enumerate(english):
+            given = words[index] if index < len(words) else None
+            if given is None:
+                result.append(phase)
+                continue
+            if given.number != phase.number:
+                self.problem(
+                    source,
+                    (index, "number"),
+                    f"expected {phase.number} (the phase in this place in {PHASES_FILE}), "
+                    f"got {given.number}",
+                )
+            criteria = phase.exit_criteria
+            if given.exit_criteria is not None and len(given.exit_criteria) != len(criteria):
+                self.problem(
+                    source,
+                    (index, "exit_criteria"),
+                    f"expected {len(criteria)} exit criteria, as phase {phase.number} "
+                    f"in {PHASES_FILE}, got {len(given.exit_criteria)}",
+                )
+            elif given.exit_criteria is not None:
+                criteria = [
+                    c.model_copy(update={"text": text})
+                    for c, text in zip(criteria, given.exit_criteria, strict=True)
+                ]
+            self.missing(
+                f"{source.path}: phase {phase.number}",
+                given,
+                ("name", "aim", "exit_criteria"),
+                PhaseWords(
+                    number=phase.number,
+                    name=phase.name,
+                    aim=phase.aim,
+                    exit_criteria=[c.text for c in phase.exit_criteria] or None,
+                ),
+            )
+            update = {**_given(given, ("name", "aim")), "exit_criteria": criteria}
+            result.append(phase.model_copy(update=update))
+        return tuple(result)
+
+    def library(self) -> Library:
+        english = self.english
+        return dataclasses.replace(
+            english,
+            language=self.language,
+            vocabulary=self.vocabulary(),
+            blocks=self.listed(BLOCKS_FILE, english.blocks, BlockWords, _BLOCK_WORDS),
+            phases=self.phases(),
+            rituals=self.listed(RITUALS_FILE, english.rituals, RitualWords, _RITUAL_WORDS),
+            exercises=self.exercises(),
+            education=self.education(),
+        )
+
+
+_VOCABULARY_FIELDS = {
+    "finding": "findings",
+    "task": "tasks",
+    "precaution": "precautions",
+    "red_flag": "red_flags",
+    "equipment": "equipment",
+    "position": "positions",
+    "direction": "directions",
+}
+
+
+def _translation(locale: RawLocale, english: Library, report: Report) -> Translation:
+    """One language's view of the library, every file of it checked against the English."""
+    translating = _Translating(locale, english, report)
+    library = translating.library()
+    missing = translating.files_missing
+    return Translation(
+        language=locale.language,
+        library=library,
+        untranslated=tuple(sorted(translating.untranslated)),
+        exercises=(missing.get("exercises", 0), len(english.exercises)),
+        education=(missing.get("education", 0), len(english.education)),
+        strings=untranslated_strings(locale.language),
+    )
 
 
 # --- profiles and config -----------------------------------------------------

@@ -248,3 +248,38 @@ class Words:
     def stop_rule(self) -> str:
         _ = self.gettext
         return _("Ask yourself: how many can I do perfectly? Stop the set before your form slips.")
+
+
+# --- catalogues ---------------------------------------------------------------
+
+SOURCE_LANGUAGE = "en"
+
+
+def catalogue_languages() -> list[str]:
+    """Every language with a catalogue but the source one."""
+    return sorted(
+        folder.name.replace("_", "-")
+        for folder in LOCALE_DIR.iterdir()
+        if folder.name != SOURCE_LANGUAGE and (folder / "LC_MESSAGES" / f"{DOMAIN}.po").is_file()
+    )
+
+
+@functools.cache
+def untranslated_strings(language: str) -> tuple[int, int]:
+    """How many messages of a language's catalogue are untranslated (or marked fuzzy), of how
+    many: every message of the source catalogue for a language without one. That the catalogue
+    holds every message of the templates is scripts/messages.py's to check."""
+    for tag in [*_candidates(language), SOURCE_LANGUAGE]:
+        po = LOCALE_DIR / tag / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if po.is_file():
+            catalog = read_po(io.BytesIO(po.read_bytes()), locale=tag, domain=DOMAIN)
+            messages = [message for message in catalog if message.id]
+            if tag == SOURCE_LANGUAGE and language != SOURCE_LANGUAGE:
+                return len(messages), len(messages)
+            missing = sum(1 for message in messages if message.fuzzy or not _done(message.string))
+            return missing, len(messages)
+    return 0, 0
+
+
+def _done(string: object) -> bool:
+    return all(string) if isinstance(string, tuple | list) else bool(string)
