@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -76,6 +77,7 @@ def french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             message.string = tuple(f"«{text}»" for text in message.id)
         elif message.id:
             message.string = f"«{message.id}»"
+    shutil.copytree(wording.LOCALE_DIR, tmp_path / "locale")  # the library's Spanish stays
     target = tmp_path / "locale" / "fr" / "LC_MESSAGES" / "movebook.po"
     target.parent.mkdir(parents=True)
     buffer = io.BytesIO()
