@@ -1355,6 +1355,7 @@ EDGES: tuple[tuple[str, str], ...] = tuple(
 )
 _EDGE_INDEX = {edge: number for number, edge in enumerate(EDGES)}
 _LAYER_ORDER = ("l_leg", "l_arm", "trunk", "r_leg", "r_arm")
+_ROOTS = {"r_arm": "r_shoulder", "l_arm": "l_shoulder", "r_leg": "r_hip", "l_leg": "l_hip"}
 
 
 class Camera(NamedTuple):
@@ -1556,6 +1557,12 @@ def _chains(bones: Skeleton, camera: Camera, place: Placement, panel: int) -> li
         for layer, chain in CHAINS.items()
     }
     trunk_side = sum(bones.points[b][2] for _, b, _ in CHAINS["trunk"]) / len(CHAINS["trunk"])
+    # A limb belongs to the side it hangs from: an arm threaded under the chest to the far
+    # side is still the near arm, and is drawn over the far one.
+    roots = {layer: bones.points[_ROOTS[layer]][2] for layer in _ROOTS}
+    for near, far in (("r_arm", "l_arm"), ("r_leg", "l_leg")):
+        if camera.view == "side" and roots[near] > roots[far] + 8 and depth[near] < depth[far]:
+            depth[near], depth[far] = depth[far], depth[near]
     drawn = []
     for layer in sorted(CHAINS, key=lambda name: (depth[name], _LAYER_ORDER.index(name))):
         root = _page(bones.points["pelvis"], camera, place, panel)
@@ -1572,7 +1579,8 @@ def _chains(bones: Skeleton, camera: Camera, place: Placement, panel: int) -> li
         # Paler: the limbs of the figure's far side, seen from its side (from the front
         # both sides are as near, and from above the lower limbs are not the far ones).
         side_on = sum(bones.points[b][2] for _, b, _ in CHAINS[layer]) / len(CHAINS[layer])
-        far = camera.view == "side" and layer != "trunk" and side_on < trunk_side - 4
+        hangs_near = roots.get(layer, trunk_side) > trunk_side + 4
+        far = camera.view == "side" and not hangs_near and side_on < trunk_side - 4
         drawn.append(Drawn(layer, far, root, edges))
     return drawn
 
