@@ -306,6 +306,73 @@ def test_the_clinic_accent_colours_the_arrows(library: dict[str, Exercise]) -> N
     assert '<polygon points="' in svg and 'fill="#7a3b9c"' in svg
 
 
+def test_an_arm_threaded_to_the_far_side_is_still_the_near_arm(
+    library: dict[str, Exercise],
+) -> None:
+    """Thread the needle: the right (near) hand reaches under the chest past the left one,
+    yet stays dark and drawn over the paler supporting arm."""
+    figure = figure_of(library["thread-the-needle"])
+    built, _ = figures.scene(figure)
+    assert built is not None
+    bones = built.frames[0].bones
+    assert bones.points["r_hand"][2] < bones.points["l_hand"][2]
+    drawn = figures._chains(bones, built.camera, figures.layout(figure, built), 0)
+    layers = [chain.layer for chain in drawn]
+    far = {chain.layer for chain in drawn if chain.far}
+    assert "r_arm" not in far and "l_arm" in far
+    assert layers.index("r_arm") > layers.index("l_arm")
+
+
+def arrows_of(svg: str) -> list[list[tuple[float, float]]]:
+    return [
+        [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", points)]
+        for points in re.findall(r'<polygon points="([^"]+)" fill="#7a3b9c"', svg)
+    ]
+
+
+def test_a_rocking_pelvis_has_a_curved_arrow_with_a_head_at_each_end(
+    library: dict[str, Exercise],
+) -> None:
+    figure = figure_of(library["seated-pelvic-rocking"])
+    assert [(arrow.at, arrow.dir) for arrow in figure.arrows] == [("pelvis", "rock")]
+    built, _ = figures.scene(figure)
+    assert built is not None
+    place = figures.layout(figure, built)
+    x, y = figures._page(built.frames[-1].bones.points["pelvis"], built.camera, place)
+    halves = arrows_of(figure_svg(figure, "fig-x", accent="#7a3b9c"))
+    assert len(halves) == 2  # one from the middle of the arc to each end
+    tips = []
+    for points in halves:
+        # The band's middle line keeps its distance from the pelvis: an arc round it, behind
+        # the back (the figure faces right), spanning more height than width.
+        band = points[: (len(points) - 3) // 2]
+        middle = [math.dist(q, (x, y)) for q in band]
+        assert max(middle) - min(middle) < 6
+        assert all(qx < x for qx, _ in points)
+        tips.append(points[(len(points) - 3) // 2 + 1])
+    assert tips[0][1] > y > tips[1][1] or tips[1][1] > y > tips[0][1]  # one up, one down
+    assert math.dist(*tips) > 30
+
+
+def test_a_tip_forward_arrow_turns_the_way_the_figure_faces() -> None:
+    """Facing right, a part tipping forward turns clockwise on the page: behind the pelvis
+    the arrow points up, as the back of the pelvis rises."""
+    directions = {}
+    for way in ("tip_forward", "tip_back"):
+        figure = Figure.model_validate(
+            {
+                "props": ["chair"],
+                "frames": [{"base": "sitting"}, {"set": {"hip": 100}}],
+                "arrows": [{"at": "pelvis", "dir": way}],
+                "alt": "x",
+            }
+        )
+        (points,) = arrows_of(figure_svg(figure, "fig-x", accent="#7a3b9c"))
+        tip, start = points[(len(points) - 3) // 2 + 1], points[0]
+        directions[way] = "up" if tip[1] < start[1] else "down"
+    assert directions == {"tip_forward": "up", "tip_back": "down"}
+
+
 # --- where figures appear --------------------------------------------------------------------
 
 

@@ -1743,6 +1743,9 @@ def _arrow_paths(figure: Figure, built: Scene, place: Placement) -> list[list[tu
     cy = sum(y for _, y in body) / len(body)
     paths = []
     for arrow, track in zip(figure.arrows, _arrow_tracks(figure, built, place), strict=True):
+        if arrow.dir in _CURVES:
+            paths += _curve_paths(last, arrow.at, arrow.dir, camera, place, cx)
+            continue
         if arrow.dir:
             x, y = _page(_point_path(last, arrow.at), camera, place)
             ux, uy = _DIRECTIONS[arrow.dir]
@@ -1764,6 +1767,29 @@ def _arrow_paths(figure: Figure, built: Scene, place: Placement) -> list[list[tu
         tip = (x1 - ux * room, y1 - uy * room)
         paths.append([(tip[0] - ux * 20, tip[1] - uy * 20), tip])
     return paths
+
+
+_CURVES = ("tip_forward", "tip_back", "rock")
+CURVE_R = 25.0  # the radius of a curved arrow round its point
+
+
+def _curve_paths(
+    bones: Skeleton, at: str, way: str, camera: Camera, place: Placement, body_x: float
+) -> list[list[tuple[float, float]]]:
+    """A curved arrow on an arc round the point, on the side away from the rest of the
+    body: tipping forward turns the top of the part the way the figure faces. A rock is two
+    arrows from the middle of the arc, one to each end."""
+    x, y = _page(_point_path(bones, at), camera, place)
+    facing = project(_mv(bones.frames["pelvis"], (1.0, 0.0, 0.0)), camera)[0]
+    middle = math.pi if x <= body_x else 0.0  # behind or in front of the point
+    start, stop = middle - 1.0, middle + 1.0  # clockwise on the page (y points down)
+    if (way == "tip_back") == (facing >= 0):
+        start, stop = stop, start  # a clockwise turn tips a figure facing right forward
+    arc = [
+        (x + CURVE_R * math.cos(a), y + CURVE_R * math.sin(a))
+        for a in (start + (stop - start) * i / 16 for i in range(17))
+    ]
+    return [arc[8:], arc[8::-1]] if way == "rock" else [arc]
 
 
 def _cut(

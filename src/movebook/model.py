@@ -565,7 +565,11 @@ PropName = Literal[
     "mat", "chair", "bed", "wall", "step", "band", "bag", "stick", "pillow", "towel", "counter",
     "weight",
 ]  # fmt: skip
-Direction = Literal["up", "down", "forward", "back", "left", "right"]
+# A straight arrow one way, or a curved one round the point: the part tips forward, back,
+# or rocks both ways.
+Direction = Literal[
+    "up", "down", "forward", "back", "left", "right", "tip_forward", "tip_back", "rock"
+]
 Cue = Literal["belly", "ribs", "back"]
 
 
