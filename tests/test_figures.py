@@ -354,6 +354,28 @@ def test_a_rocking_pelvis_has_a_curved_arrow_with_a_head_at_each_end(
     assert math.dist(*tips) > 30
 
 
+def test_knees_squeezed_together_have_arrows_pressing_in_from_each_side(
+    library: dict[str, Exercise],
+) -> None:
+    figure = figure_of(library["seated-knee-squeeze"])
+    svg = figure_svg(figure, "fig-x", accent="#7a3b9c")
+    cushion = re.search(r'<rect x="([\d.]+)" y="[\d.]+" width="14"', svg)
+    assert cushion is not None
+    middle = float(cushion.group(1)) + 7
+    sides = []
+    for points in sorted(arrows_of(svg)):
+        tip = points[(len(points) - 3) // 2 + 1]
+        tail = points[0]
+        xs = [x for x, _ in points]
+        sides.append(
+            (
+                "left" if max(xs) < middle else "right" if min(xs) > middle else "across",
+                "in" if abs(tip[0] - middle) < abs(tail[0] - middle) else "out",
+            )
+        )
+    assert sides == [("left", "in"), ("right", "in")]
+
+
 def test_a_tip_forward_arrow_turns_the_way_the_figure_faces() -> None:
     """Facing right, a part tipping forward turns clockwise on the page: behind the pelvis
     the arrow points up, as the back of the pelvis rises."""

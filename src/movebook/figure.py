@@ -1730,6 +1730,7 @@ def _arrow_tracks(
     ]
 
 
+_SIDE_ROOM = 9.0  # between a limb point and an arrow pressing on it
 _POINT_ROOM = {"pelvis": 12.0, "chest": 12.0, "head": 15.0, "shoulders": 10.0}
 
 
@@ -1749,6 +1750,12 @@ def _arrow_paths(figure: Figure, built: Scene, place: Placement) -> list[list[tu
         if arrow.dir:
             x, y = _page(_point_path(last, arrow.at), camera, place)
             ux, uy = _DIRECTIONS[arrow.dir]
+            if arrow.at.partition("_")[0] in SIDES and (cx - x) * ux + (cy - y) * uy > 0:
+                # One side's knee or hand pushed towards the middle: pressed in from
+                # outside, so a pair of them meets the body, not each other.
+                tip = (x - ux * _SIDE_ROOM, y - uy * _SIDE_ROOM)
+                paths.append([(tip[0] - ux * 28, tip[1] - uy * 28), tip])
+                continue
             nx, ny = -uy, ux
             if (x + nx - cx) * nx + (y + ny - cy) * ny < 0:
                 nx, ny = -nx, -ny
