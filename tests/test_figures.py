@@ -211,6 +211,25 @@ def test_every_contact_rests_on_what_it_rests_on(library: dict[str, Exercise]) -
                 assert abs(low - target) <= figures.TOLERANCE, (exercise.id, index, contact)
 
 
+def test_no_foot_passes_through_a_chair(library: dict[str, Exercise]) -> None:
+    """Lower legs resting on a seat end before its backrest; a foot is never inside a chair."""
+    inside = []
+    for exercise in library.values():
+        built, _ = figures.scene(figure_of(exercise))
+        assert built is not None
+        chairs = [box for _, name, box in built.boxes if name == "chair"]
+        for index, solved in enumerate(built.frames):
+            for name, (x, y, z) in solved.bones.points.items():
+                if name.endswith(("_ankle", "_heel", "_toe")) and any(
+                    box.low[0] < x < box.high[0]
+                    and box.low[1] < y < box.high[1]
+                    and box.low[2] < z < box.high[2]
+                    for box in chairs
+                ):
+                    inside.append((exercise.id, index, name))
+    assert inside == []
+
+
 def test_moving_between_frames_keeps_every_limb_its_length(
     library: dict[str, Exercise],
 ) -> None:

@@ -1118,6 +1118,13 @@ def _prop_boxes(
         way = facing if seated else -towards if contact.on == "chair_back" else towards
         if contact.on == "chair_back":
             back_x, top = x, low
+        elif contact.part.endswith(("shins", "shin")):
+            # Lower legs on the seat: its front edge under the backs of the knees, the
+            # backrest beyond the feet, however long the shins are.
+            away = -towards
+            knees = [q[0] * away for name, q in p.items() if name.endswith("knee")]
+            feet = [q[0] * away for name, q in p.items() if name.endswith(("ankle", "heel", "toe"))]
+            return _chair(away * (max(feet) + 9), away * (min(knees) - 3), z, SEAT + CHAIR_BACK)
         else:
             back_x = x - way * 12 if seated else x - way * 21
             top = SEAT + CHAIR_BACK
