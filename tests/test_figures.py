@@ -373,6 +373,33 @@ def test_a_rocking_pelvis_has_a_curved_arrow_with_a_head_at_each_end(
     assert math.dist(*tips) > 30
 
 
+def test_a_turn_arrow_is_the_near_half_of_a_ring_round_the_body() -> None:
+    """Turning right, the chest of a figure facing right comes towards you: the arrow runs
+    along the near (lower) half of a ring round the chest, from the page's right to its left."""
+    ways = {}
+    for way in ("turn_right", "turn_left"):
+        figure = Figure.model_validate(
+            {
+                "props": ["chair"],
+                "frames": [{"base": "sitting"}, {"set": {"thoracic_turn": 40}}],
+                "arrows": [{"at": "chest", "dir": way}],
+                "alt": "x",
+            }
+        )
+        built, _ = figures.scene(figure)
+        assert built is not None
+        place = figures.layout(figure, built)
+        bones = built.frames[-1].bones
+        x, y = figures._page(figures._point_path(bones, "chest"), built.camera, place)
+        (points,) = arrows_of(figure_svg(figure, "fig-x", accent="#7a3b9c"))
+        tip, start = points[(len(points) - 3) // 2 + 1], points[0]
+        assert all(qy >= y - 3 for _, qy in points)  # the near half, below the chest
+        left, right = min(qx for qx, _ in points), max(qx for qx, _ in points)
+        assert right - left > 40 and abs((left + right) / 2 - x) < 3  # round the chest
+        ways[way] = "to the left" if tip[0] < start[0] else "to the right"
+    assert ways == {"turn_right": "to the left", "turn_left": "to the right"}
+
+
 def test_knees_squeezed_together_have_arrows_pressing_in_from_each_side(
     library: dict[str, Exercise],
 ) -> None:

@@ -1783,8 +1783,9 @@ def _arrow_paths(figure: Figure, built: Scene, place: Placement) -> list[list[tu
     return paths
 
 
-_CURVES = ("tip_forward", "tip_back", "rock")
+_CURVES = ("tip_forward", "tip_back", "rock", "turn_left", "turn_right")
 CURVE_R = 25.0  # the radius of a curved arrow round its point
+RING = (27.0, 8.0)  # a turn's ring round the body, seen a little from above
 
 
 def _curve_paths(
@@ -1795,6 +1796,18 @@ def _curve_paths(
     arrows from the middle of the arc, one to each end."""
     x, y = _page(_point_path(bones, at), camera, place)
     facing = project(_mv(bones.frames["pelvis"], (1.0, 0.0, 0.0)), camera)[0]
+    if way in ("turn_left", "turn_right"):
+        # The near half of a ring round the body: turning right, the front of a figure
+        # facing right (or facing you) comes towards you and goes to the page's left.
+        start, stop = 0.2, math.pi - 0.2
+        if (way == "turn_left") == (facing >= 0 or camera.view == "front"):
+            start, stop = stop, start
+        return [
+            [
+                (x + RING[0] * math.cos(a), y + RING[1] * math.sin(a))
+                for a in (start + (stop - start) * i / 16 for i in range(17))
+            ]
+        ]
     middle = math.pi if x <= body_x else 0.0  # behind or in front of the point
     start, stop = middle - 1.0, middle + 1.0  # clockwise on the page (y points down)
     if (way == "tip_back") == (facing >= 0):
