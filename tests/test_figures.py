@@ -342,6 +342,17 @@ def test_an_arm_threaded_to_the_far_side_is_still_the_near_arm(
     assert layers.index("r_arm") > layers.index("l_arm")
 
 
+def test_a_band_stays_anchored_while_the_hands_move(library: dict[str, Exercise]) -> None:
+    """The row pulls the hands back from the anchor: the band stretches, its anchor stays."""
+    built, _ = figures.scene(figure_of(library["band-row"]))
+    assert built is not None
+    bands = [(start, end) for _, kind, start, end in built.lines if kind == "band"]
+    assert len(bands) == 2
+    (hands0, anchor0), (hands1, anchor1) = bands
+    assert anchor0 == anchor1
+    assert math.dist(hands1, anchor1) > math.dist(hands0, anchor0) + 20
+
+
 def arrows_of(svg: str) -> list[list[tuple[float, float]]]:
     return [
         [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", points)]

@@ -1071,8 +1071,12 @@ def _place_props(built: Scene, poses: Sequence[Pose], props: Mapping[str, str | 
                 joint = "knee" if option == "knees" else "ankle"
                 built.lines.append((index, "loop", p[f"r_{joint}"], p[f"l_{joint}"]))
             else:
-                way = _BAND_WAYS[option]
-                built.lines.append((index, "band", hands, _add(hands, _unit(way), 80.0)))
+                # Fixed where the first frame's hands point to it: the band stretches as
+                # the hands move away, rather than carrying its anchor with them.
+                first = built.frames[0].bones.points
+                start = _mid(first["r_hand"], first["l_hand"])
+                anchor = _add(start, _unit(_BAND_WAYS[option]), 80.0)
+                built.lines.append((index, "band", hands, anchor))
         if "stick" in props:
             trunk = solved.bones.frames["s2"]
             along = _unit(_sub(p["s3"], p["pelvis"]))
