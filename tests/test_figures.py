@@ -353,6 +353,21 @@ def test_a_band_stays_anchored_while_the_hands_move(library: dict[str, Exercise]
     assert math.dist(hands1, anchor1) > math.dist(hands0, anchor0) + 20
 
 
+def test_a_chair_between_the_figure_and_you_is_drawn_over_it_in_outline(
+    library: dict[str, Exercise],
+) -> None:
+    """Seen from the front, standing behind a chair: the chair is in front of the legs, so it
+    is drawn after the body, unfilled, and the hips sliding behind it still show."""
+    svg = figure_svg(figure_of(library["standing-weight-shift"]), "fig-x")
+    body = svg.index('class="figure-body')
+    behind = re.findall(r'<rect [^>]*fill="([^"]+)"', svg[:body])
+    ahead = re.findall(r'<rect [^>]*fill="([^"]+)"', svg[body:])
+    assert "none" not in behind
+    assert len(ahead) >= 2 and set(ahead) == {"none"}  # the seat, the backrest, the legs
+    side = figure_svg(figure_of(library["sit-to-stand"]), "fig-x")  # seen side on: behind
+    assert "none" not in re.findall(r'<rect [^>]*fill="([^"]+)"', side)
+
+
 def arrows_of(svg: str) -> list[list[tuple[float, float]]]:
     return [
         [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", points)]

@@ -1623,12 +1623,17 @@ def _line(x0: float, x1: float, width: float, colour: str) -> str:
     )
 
 
-def _props_svg(built: Scene, place: Placement, frame: int | None, panel: int) -> str:
+def _props_svg(
+    built: Scene, place: Placement, frame: int | None, panel: int, ahead: bool = False
+) -> str:
+    """The props behind the body; or, `ahead`, those between it and you, in outline only so
+    the body shows through (a chair the figure stands behind, seen from the front)."""
     camera = built.camera
     out = []
     column, row = panel % place.columns, panel // place.columns
     left, top = column * place.width, row * place.height
-    if camera.tilt < 20:  # seen from much higher, the mat is the floor
+    body = project(built.frames[frame or 0].bones.points["pelvis"], camera)[2]
+    if camera.tilt < 20 and not ahead:  # seen from much higher, the mat is the floor
         y = place.base_y + row * place.height
         out.append(
             f'<line x1="{_n(left + 6)}" y1="{_n(y)}" x2="{_n(left + place.width - 6)}" '
@@ -1638,6 +1643,9 @@ def _props_svg(built: Scene, place: Placement, frame: int | None, panel: int) ->
         for owner, name, box in built.boxes:
             if name != order or (owner is not None and owner != frame):
                 continue
+            centre = project(_mid(box.low, box.high), camera)[2]
+            if (name != "mat" and centre > body + TRUNK_R + 10) != ahead:
+                continue
             xs, ys = zip(*(_page(c, camera, place, panel) for c in _corners(box)), strict=True)
             x0, x1 = max(min(xs), left + 1), min(max(xs), left + place.width - 1)
             y0, y1 = max(min(ys), top + 1), min(max(ys), top + place.height - 1)
@@ -1646,7 +1654,8 @@ def _props_svg(built: Scene, place: Placement, frame: int | None, panel: int) ->
             rounded = 4 if name in ("mat", "pillow", "towel") else 1.5
             out.append(
                 f'<rect x="{_n(x0)}" y="{_n(y0)}" width="{_n(x1 - x0)}" height="{_n(y1 - y0)}" '
-                f'rx="{rounded}" fill="{PROP_FILL}" stroke="{PROP_LINE}" stroke-width="1.5"/>'
+                f'rx="{rounded}" fill="{"none" if ahead else PROP_FILL}" stroke="{PROP_LINE}" '
+                f'stroke-width="{2 if ahead else 1.5}"/>'
             )
     return "".join(out)
 
@@ -2065,6 +2074,7 @@ def _figure_svg(
             parts.append(_chain_svg(drawn, colour, animated, moving is not None))
         parts.append(_held_svg(built, place, last, 0))
         parts.append("</g>")
+        parts.append(_props_svg(built, place, None, 0, ahead=True))
         for path in _arrow_paths(figure, built, place):
             parts.append(_arrow_svg(path, accent))
         for cue in figure.cues:
@@ -2076,6 +2086,7 @@ def _figure_svg(
                 parts.append(_chain_svg(drawn, _colour(drawn.layer, drawn.far, False), None,
                                         False))  # fmt: skip
             parts.append(_held_svg(built, place, index, index))
+            parts.append(_props_svg(built, place, index, index, ahead=True))
             parts.append(_badge(index + 1, index, place, accent))
     parts.append("</svg>")
     return "".join(parts)
