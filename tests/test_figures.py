@@ -368,6 +368,27 @@ def test_a_chair_between_the_figure_and_you_is_drawn_over_it_in_outline(
     assert "none" not in re.findall(r'<rect [^>]*fill="([^"]+)"', side)
 
 
+def test_a_bag_lifted_onto_a_high_shelf_sits_on_it(library: dict[str, Exercise]) -> None:
+    """Above the head a counter is a shelf on a wall, with room below for the body; the bag
+    the hands put there stands on the shelf instead of hanging from them."""
+    figure = figure_of(library["overhead-shelf-reach"])
+    built, _ = figures.scene(figure)
+    assert built is not None
+    boxes = [box for _, name, box in built.boxes if name == "counter"]
+    board = min(boxes, key=lambda box: box.high[1] - box.low[1])
+    assert board.low[1] > 150  # the shelf is a board, not a cupboard up from the floor
+    toes = max(point[0] for point in built.frames[0].bones.points.values())
+    assert all(box.low[0] > toes for box in boxes)
+    svg = figure_svg(figure, "fig-x")
+    place = figures.layout(figure, built)
+    shelf = figures._page((board.low[0], board.high[1], 0.0), built.camera, place)[1]
+    bags = [
+        float(y) + float(h)
+        for y, h in re.findall(r'<rect x="[\d.]+" y="([\d.]+)" width="22" height="([\d.]+)"', svg)
+    ]
+    assert bags and bags[-1] == pytest.approx(shelf, abs=1)
+
+
 def arrows_of(svg: str) -> list[list[tuple[float, float]]]:
     return [
         [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", points)]

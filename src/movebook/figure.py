@@ -53,6 +53,7 @@ BED = 50.0
 STEP = 18.0
 MAT = 4.0  # a mat's thickness
 CHAIR_BACK = 42.0  # backrest above the seat
+HIGH_SHELF = 150.0  # a counter top higher than this is a shelf on a wall
 TOLERANCE = 3.0  # how far a contact may float above or sink below what it rests on
 
 # Drawn widths, and the radius a point of the body rests on.
@@ -1168,6 +1169,13 @@ def _prop_boxes(
     pelvis = p["pelvis"]
     way = 1.0 if x >= pelvis[0] else -1.0
     near = x - way * 6
+    if low > HIGH_SHELF:  # above the head: a shelf on a wall, with room below it
+        board = (near, near + way * 30)
+        wall = (near + way * 30, near + way * 36)
+        return [
+            Box3((min(board), low - 4, z - 40), (max(board), low, z + 40)),
+            Box3((min(wall), 0.0, z - 40), (max(wall), low + 40, z + 40)),
+        ]
     return [Box3((min(near, near + way * 60), 0.0, z - 40), (max(near, near + way * 60), low,
                   z + 40))]  # fmt: skip
 
@@ -1702,13 +1710,15 @@ def _held_svg(built: Scene, place: Placement, frame: int, panel: int, ghost: boo
 
 
 def _rest_height(built: Scene, at: Vec) -> float:
-    """What a bag hanging at `at` would rest on: the floor, or a seat under it."""
+    """What a bag hanging at `at` would rest on: the floor, a seat under it, or the shelf
+    the hands are setting it on."""
     tops = [built.floor] + [
         box.high[1]
         for _, name, box in built.boxes
-        if name == "chair" and box.high[1] == SEAT and box.low[0] <= at[0] <= box.high[0]
+        if ((name == "chair" and box.high[1] == SEAT) or name == "counter")
+        and box.low[0] <= at[0] <= box.high[0]
     ]
-    return max(top for top in tops if top <= at[1])
+    return max(top for top in tops if top <= at[1] + TOLERANCE)
 
 
 def _segment(a: tuple[float, float], b: tuple[float, float], width: float, colour: str) -> str:
