@@ -1579,9 +1579,9 @@ def _chains(bones: Skeleton, camera: Camera, place: Placement, panel: int) -> li
     # A limb belongs to the side it hangs from: an arm threaded under the chest to the far
     # side is still the near arm, and is drawn over the far one.
     roots = {layer: bones.points[_ROOTS[layer]][2] for layer in _ROOTS}
-    for near, far in (("r_arm", "l_arm"), ("r_leg", "l_leg")):
-        if camera.view == "side" and roots[near] > roots[far] + 8 and depth[near] < depth[far]:
-            depth[near], depth[far] = depth[far], depth[near]
+    for near, other in (("r_arm", "l_arm"), ("r_leg", "l_leg")):
+        if camera.view == "side" and roots[near] > roots[other] + 8 and depth[near] < depth[other]:
+            depth[near], depth[other] = depth[other], depth[near]
     drawn = []
     for layer in sorted(CHAINS, key=lambda name: (depth[name], _LAYER_ORDER.index(name))):
         root = _page(bones.points["pelvis"], camera, place, panel)
