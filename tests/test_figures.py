@@ -211,6 +211,25 @@ def test_every_contact_rests_on_what_it_rests_on(library: dict[str, Exercise]) -
                 assert abs(low - target) <= figures.TOLERANCE, (exercise.id, index, contact)
 
 
+def test_no_foot_passes_through_a_chair(library: dict[str, Exercise]) -> None:
+    """Lower legs resting on a seat end before its backrest; a foot is never inside a chair."""
+    inside = []
+    for exercise in library.values():
+        built, _ = figures.scene(figure_of(exercise))
+        assert built is not None
+        chairs = [box for _, name, box in built.boxes if name == "chair"]
+        for index, solved in enumerate(built.frames):
+            for name, (x, y, z) in solved.bones.points.items():
+                if name.endswith(("_ankle", "_heel", "_toe")) and any(
+                    box.low[0] < x < box.high[0]
+                    and box.low[1] < y < box.high[1]
+                    and box.low[2] < z < box.high[2]
+                    for box in chairs
+                ):
+                    inside.append((exercise.id, index, name))
+    assert inside == []
+
+
 def test_moving_between_frames_keeps_every_limb_its_length(
     library: dict[str, Exercise],
 ) -> None:
@@ -304,6 +323,169 @@ def test_the_start_is_a_solid_light_grey_not_a_transparent_copy(
 def test_the_clinic_accent_colours_the_arrows(library: dict[str, Exercise]) -> None:
     svg = figure_svg(figure_of(library["glute-bridge"]), "fig-x", accent="#7a3b9c")
     assert '<polygon points="' in svg and 'fill="#7a3b9c"' in svg
+
+
+def test_an_arm_threaded_to_the_far_side_is_still_the_near_arm(
+    library: dict[str, Exercise],
+) -> None:
+    """Thread the needle: the right (near) hand reaches under the chest past the left one,
+    yet stays dark and drawn over the paler supporting arm."""
+    figure = figure_of(library["thread-the-needle"])
+    built, _ = figures.scene(figure)
+    assert built is not None
+    bones = built.frames[0].bones
+    assert bones.points["r_hand"][2] < bones.points["l_hand"][2]
+    drawn = figures._chains(bones, built.camera, figures.layout(figure, built), 0)
+    layers = [chain.layer for chain in drawn]
+    far = {chain.layer for chain in drawn if chain.far}
+    assert "r_arm" not in far and "l_arm" in far
+    assert layers.index("r_arm") > layers.index("l_arm")
+
+
+def test_a_band_stays_anchored_while_the_hands_move(library: dict[str, Exercise]) -> None:
+    """The row pulls the hands back from the anchor: the band stretches, its anchor stays."""
+    built, _ = figures.scene(figure_of(library["band-row"]))
+    assert built is not None
+    bands = [(start, end) for _, kind, start, end in built.lines if kind == "band"]
+    assert len(bands) == 2
+    (hands0, anchor0), (hands1, anchor1) = bands
+    assert anchor0 == anchor1
+    assert math.dist(hands1, anchor1) > math.dist(hands0, anchor0) + 20
+
+
+def test_a_chair_between_the_figure_and_you_is_drawn_over_it_in_outline(
+    library: dict[str, Exercise],
+) -> None:
+    """Seen from the front, standing behind a chair: the chair is in front of the legs, so it
+    is drawn after the body, unfilled, and the hips sliding behind it still show."""
+    svg = figure_svg(figure_of(library["standing-weight-shift"]), "fig-x")
+    body = svg.index('class="figure-body')
+    behind = re.findall(r'<rect [^>]*fill="([^"]+)"', svg[:body])
+    ahead = re.findall(r'<rect [^>]*fill="([^"]+)"', svg[body:])
+    assert "none" not in behind
+    assert len(ahead) >= 2 and set(ahead) == {"none"}  # the seat, the backrest, the legs
+    side = figure_svg(figure_of(library["sit-to-stand"]), "fig-x")  # seen side on: behind
+    assert "none" not in re.findall(r'<rect [^>]*fill="([^"]+)"', side)
+
+
+def test_a_bag_lifted_onto_a_high_shelf_sits_on_it(library: dict[str, Exercise]) -> None:
+    """Above the head a counter is a shelf on a wall, with room below for the body; the bag
+    the hands put there stands on the shelf instead of hanging from them."""
+    figure = figure_of(library["overhead-shelf-reach"])
+    built, _ = figures.scene(figure)
+    assert built is not None
+    boxes = [box for _, name, box in built.boxes if name == "counter"]
+    board = min(boxes, key=lambda box: box.high[1] - box.low[1])
+    assert board.low[1] > 150  # the shelf is a board, not a cupboard up from the floor
+    toes = max(point[0] for point in built.frames[0].bones.points.values())
+    assert all(box.low[0] > toes for box in boxes)
+    svg = figure_svg(figure, "fig-x")
+    place = figures.layout(figure, built)
+    shelf = figures._page((board.low[0], board.high[1], 0.0), built.camera, place)[1]
+    bags = [
+        float(y) + float(h)
+        for y, h in re.findall(r'<rect x="[\d.]+" y="([\d.]+)" width="22" height="([\d.]+)"', svg)
+    ]
+    assert bags and bags[-1] == pytest.approx(shelf, abs=1)
+
+
+def arrows_of(svg: str) -> list[list[tuple[float, float]]]:
+    return [
+        [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", points)]
+        for points in re.findall(r'<polygon points="([^"]+)" fill="#7a3b9c"', svg)
+    ]
+
+
+def test_a_rocking_pelvis_has_a_curved_arrow_with_a_head_at_each_end(
+    library: dict[str, Exercise],
+) -> None:
+    figure = figure_of(library["seated-pelvic-rocking"])
+    assert [(arrow.at, arrow.dir) for arrow in figure.arrows] == [("pelvis", "rock")]
+    built, _ = figures.scene(figure)
+    assert built is not None
+    place = figures.layout(figure, built)
+    x, y = figures._page(built.frames[-1].bones.points["pelvis"], built.camera, place)
+    halves = arrows_of(figure_svg(figure, "fig-x", accent="#7a3b9c"))
+    assert len(halves) == 2  # one from the middle of the arc to each end
+    tips = []
+    for points in halves:
+        # The band's middle line keeps its distance from the pelvis: an arc round it, behind
+        # the back (the figure faces right), spanning more height than width.
+        band = points[: (len(points) - 3) // 2]
+        middle = [math.dist(q, (x, y)) for q in band]
+        assert max(middle) - min(middle) < 6
+        assert all(qx < x for qx, _ in points)
+        tips.append(points[(len(points) - 3) // 2 + 1])
+    assert tips[0][1] > y > tips[1][1] or tips[1][1] > y > tips[0][1]  # one up, one down
+    assert math.dist(*tips) > 30
+
+
+def test_a_turn_arrow_is_the_near_half_of_a_ring_round_the_body() -> None:
+    """Turning right, the chest of a figure facing right comes towards you: the arrow runs
+    along the near (lower) half of a ring round the chest, from the page's right to its left."""
+    ways = {}
+    for way in ("turn_right", "turn_left"):
+        figure = Figure.model_validate(
+            {
+                "props": ["chair"],
+                "frames": [{"base": "sitting"}, {"set": {"thoracic_turn": 40}}],
+                "arrows": [{"at": "chest", "dir": way}],
+                "alt": "x",
+            }
+        )
+        built, _ = figures.scene(figure)
+        assert built is not None
+        place = figures.layout(figure, built)
+        bones = built.frames[-1].bones
+        x, y = figures._page(figures._point_path(bones, "chest"), built.camera, place)
+        (points,) = arrows_of(figure_svg(figure, "fig-x", accent="#7a3b9c"))
+        tip, start = points[(len(points) - 3) // 2 + 1], points[0]
+        assert all(qy >= y - 3 for _, qy in points)  # the near half, below the chest
+        left, right = min(qx for qx, _ in points), max(qx for qx, _ in points)
+        assert right - left > 40 and abs((left + right) / 2 - x) < 3  # round the chest
+        ways[way] = "to the left" if tip[0] < start[0] else "to the right"
+    assert ways == {"turn_right": "to the left", "turn_left": "to the right"}
+
+
+def test_knees_squeezed_together_have_arrows_pressing_in_from_each_side(
+    library: dict[str, Exercise],
+) -> None:
+    figure = figure_of(library["seated-knee-squeeze"])
+    svg = figure_svg(figure, "fig-x", accent="#7a3b9c")
+    cushion = re.search(r'<rect x="([\d.]+)" y="[\d.]+" width="14"', svg)
+    assert cushion is not None
+    middle = float(cushion.group(1)) + 7
+    sides = []
+    for points in sorted(arrows_of(svg)):
+        tip = points[(len(points) - 3) // 2 + 1]
+        tail = points[0]
+        xs = [x for x, _ in points]
+        sides.append(
+            (
+                "left" if max(xs) < middle else "right" if min(xs) > middle else "across",
+                "in" if abs(tip[0] - middle) < abs(tail[0] - middle) else "out",
+            )
+        )
+    assert sides == [("left", "in"), ("right", "in")]
+
+
+def test_a_tip_forward_arrow_turns_the_way_the_figure_faces() -> None:
+    """Facing right, a part tipping forward turns clockwise on the page: behind the pelvis
+    the arrow points up, as the back of the pelvis rises."""
+    directions = {}
+    for way in ("tip_forward", "tip_back"):
+        figure = Figure.model_validate(
+            {
+                "props": ["chair"],
+                "frames": [{"base": "sitting"}, {"set": {"hip": 100}}],
+                "arrows": [{"at": "pelvis", "dir": way}],
+                "alt": "x",
+            }
+        )
+        (points,) = arrows_of(figure_svg(figure, "fig-x", accent="#7a3b9c"))
+        tip, start = points[(len(points) - 3) // 2 + 1], points[0]
+        directions[way] = "up" if tip[1] < start[1] else "down"
+    assert directions == {"tip_forward": "up", "tip_back": "down"}
 
 
 # --- where figures appear --------------------------------------------------------------------

@@ -53,6 +53,7 @@ BED = 50.0
 STEP = 18.0
 MAT = 4.0  # a mat's thickness
 CHAIR_BACK = 42.0  # backrest above the seat
+HIGH_SHELF = 150.0  # a counter top higher than this is a shelf on a wall
 TOLERANCE = 3.0  # how far a contact may float above or sink below what it rests on
 
 # Drawn widths, and the radius a point of the body rests on.
@@ -1071,8 +1072,12 @@ def _place_props(built: Scene, poses: Sequence[Pose], props: Mapping[str, str | 
                 joint = "knee" if option == "knees" else "ankle"
                 built.lines.append((index, "loop", p[f"r_{joint}"], p[f"l_{joint}"]))
             else:
-                way = _BAND_WAYS[option]
-                built.lines.append((index, "band", hands, _add(hands, _unit(way), 80.0)))
+                # Fixed where the first frame's hands point to it: the band stretches as
+                # the hands move away, rather than carrying its anchor with them.
+                first = built.frames[0].bones.points
+                start = _mid(first["r_hand"], first["l_hand"])
+                anchor = _add(start, _unit(_BAND_WAYS[option]), 80.0)
+                built.lines.append((index, "band", hands, anchor))
         if "stick" in props:
             trunk = solved.bones.frames["s2"]
             along = _unit(_sub(p["s3"], p["pelvis"]))
@@ -1118,6 +1123,13 @@ def _prop_boxes(
         way = facing if seated else -towards if contact.on == "chair_back" else towards
         if contact.on == "chair_back":
             back_x, top = x, low
+        elif contact.part.endswith(("shins", "shin")):
+            # Lower legs on the seat: its front edge under the backs of the knees, the
+            # backrest beyond the feet, however long the shins are.
+            away = -towards
+            knees = [q[0] * away for name, q in p.items() if name.endswith("knee")]
+            feet = [q[0] * away for name, q in p.items() if name.endswith(("ankle", "heel", "toe"))]
+            return _chair(away * (max(feet) + 9), away * (min(knees) - 3), z, SEAT + CHAIR_BACK)
         else:
             back_x = x - way * 12 if seated else x - way * 21
             top = SEAT + CHAIR_BACK
@@ -1157,6 +1169,13 @@ def _prop_boxes(
     pelvis = p["pelvis"]
     way = 1.0 if x >= pelvis[0] else -1.0
     near = x - way * 6
+    if low > HIGH_SHELF:  # above the head: a shelf on a wall, with room below it
+        board = (near, near + way * 30)
+        wall = (near + way * 30, near + way * 36)
+        return [
+            Box3((min(board), low - 4, z - 40), (max(board), low, z + 40)),
+            Box3((min(wall), 0.0, z - 40), (max(wall), low + 40, z + 40)),
+        ]
     return [Box3((min(near, near + way * 60), 0.0, z - 40), (max(near, near + way * 60), low,
                   z + 40))]  # fmt: skip
 
@@ -1355,6 +1374,7 @@ EDGES: tuple[tuple[str, str], ...] = tuple(
 )
 _EDGE_INDEX = {edge: number for number, edge in enumerate(EDGES)}
 _LAYER_ORDER = ("l_leg", "l_arm", "trunk", "r_leg", "r_arm")
+_ROOTS = {"r_arm": "r_shoulder", "l_arm": "l_shoulder", "r_leg": "r_hip", "l_leg": "l_hip"}
 
 
 class Camera(NamedTuple):
@@ -1556,6 +1576,12 @@ def _chains(bones: Skeleton, camera: Camera, place: Placement, panel: int) -> li
         for layer, chain in CHAINS.items()
     }
     trunk_side = sum(bones.points[b][2] for _, b, _ in CHAINS["trunk"]) / len(CHAINS["trunk"])
+    # A limb belongs to the side it hangs from: an arm threaded under the chest to the far
+    # side is still the near arm, and is drawn over the far one.
+    roots = {layer: bones.points[_ROOTS[layer]][2] for layer in _ROOTS}
+    for near, other in (("r_arm", "l_arm"), ("r_leg", "l_leg")):
+        if camera.view == "side" and roots[near] > roots[other] + 8 and depth[near] < depth[other]:
+            depth[near], depth[other] = depth[other], depth[near]
     drawn = []
     for layer in sorted(CHAINS, key=lambda name: (depth[name], _LAYER_ORDER.index(name))):
         root = _page(bones.points["pelvis"], camera, place, panel)
@@ -1572,7 +1598,8 @@ def _chains(bones: Skeleton, camera: Camera, place: Placement, panel: int) -> li
         # Paler: the limbs of the figure's far side, seen from its side (from the front
         # both sides are as near, and from above the lower limbs are not the far ones).
         side_on = sum(bones.points[b][2] for _, b, _ in CHAINS[layer]) / len(CHAINS[layer])
-        far = camera.view == "side" and layer != "trunk" and side_on < trunk_side - 4
+        hangs_near = roots.get(layer, trunk_side) > trunk_side + 4
+        far = camera.view == "side" and not hangs_near and side_on < trunk_side - 4
         drawn.append(Drawn(layer, far, root, edges))
     return drawn
 
@@ -1604,12 +1631,17 @@ def _line(x0: float, x1: float, width: float, colour: str) -> str:
     )
 
 
-def _props_svg(built: Scene, place: Placement, frame: int | None, panel: int) -> str:
+def _props_svg(
+    built: Scene, place: Placement, frame: int | None, panel: int, ahead: bool = False
+) -> str:
+    """The props behind the body; or, `ahead`, those between it and you, in outline only so
+    the body shows through (a chair the figure stands behind, seen from the front)."""
     camera = built.camera
     out = []
     column, row = panel % place.columns, panel // place.columns
     left, top = column * place.width, row * place.height
-    if camera.tilt < 20:  # seen from much higher, the mat is the floor
+    body = project(built.frames[frame or 0].bones.points["pelvis"], camera)[2]
+    if camera.tilt < 20 and not ahead:  # seen from much higher, the mat is the floor
         y = place.base_y + row * place.height
         out.append(
             f'<line x1="{_n(left + 6)}" y1="{_n(y)}" x2="{_n(left + place.width - 6)}" '
@@ -1619,6 +1651,9 @@ def _props_svg(built: Scene, place: Placement, frame: int | None, panel: int) ->
         for owner, name, box in built.boxes:
             if name != order or (owner is not None and owner != frame):
                 continue
+            centre = project(_mid(box.low, box.high), camera)[2]
+            if (name != "mat" and centre > body + TRUNK_R + 10) != ahead:
+                continue
             xs, ys = zip(*(_page(c, camera, place, panel) for c in _corners(box)), strict=True)
             x0, x1 = max(min(xs), left + 1), min(max(xs), left + place.width - 1)
             y0, y1 = max(min(ys), top + 1), min(max(ys), top + place.height - 1)
@@ -1627,7 +1662,8 @@ def _props_svg(built: Scene, place: Placement, frame: int | None, panel: int) ->
             rounded = 4 if name in ("mat", "pillow", "towel") else 1.5
             out.append(
                 f'<rect x="{_n(x0)}" y="{_n(y0)}" width="{_n(x1 - x0)}" height="{_n(y1 - y0)}" '
-                f'rx="{rounded}" fill="{PROP_FILL}" stroke="{PROP_LINE}" stroke-width="1.5"/>'
+                f'rx="{rounded}" fill="{"none" if ahead else PROP_FILL}" stroke="{PROP_LINE}" '
+                f'stroke-width="{2 if ahead else 1.5}"/>'
             )
     return "".join(out)
 
@@ -1674,13 +1710,15 @@ def _held_svg(built: Scene, place: Placement, frame: int, panel: int, ghost: boo
 
 
 def _rest_height(built: Scene, at: Vec) -> float:
-    """What a bag hanging at `at` would rest on: the floor, or a seat under it."""
+    """What a bag hanging at `at` would rest on: the floor, a seat under it, or the shelf
+    the hands are setting it on."""
     tops = [built.floor] + [
         box.high[1]
         for _, name, box in built.boxes
-        if name == "chair" and box.high[1] == SEAT and box.low[0] <= at[0] <= box.high[0]
+        if ((name == "chair" and box.high[1] == SEAT) or name == "counter")
+        and box.low[0] <= at[0] <= box.high[0]
     ]
-    return max(top for top in tops if top <= at[1])
+    return max(top for top in tops if top <= at[1] + TOLERANCE)
 
 
 def _segment(a: tuple[float, float], b: tuple[float, float], width: float, colour: str) -> str:
@@ -1722,6 +1760,7 @@ def _arrow_tracks(
     ]
 
 
+_SIDE_ROOM = 9.0  # between a limb point and an arrow pressing on it
 _POINT_ROOM = {"pelvis": 12.0, "chest": 12.0, "head": 15.0, "shoulders": 10.0}
 
 
@@ -1735,9 +1774,18 @@ def _arrow_paths(figure: Figure, built: Scene, place: Placement) -> list[list[tu
     cy = sum(y for _, y in body) / len(body)
     paths = []
     for arrow, track in zip(figure.arrows, _arrow_tracks(figure, built, place), strict=True):
+        if arrow.dir in _CURVES:
+            paths += _curve_paths(last, arrow.at, arrow.dir, camera, place, cx)
+            continue
         if arrow.dir:
             x, y = _page(_point_path(last, arrow.at), camera, place)
             ux, uy = _DIRECTIONS[arrow.dir]
+            if arrow.at.partition("_")[0] in SIDES and (cx - x) * ux + (cy - y) * uy > 0:
+                # One side's knee or hand pushed towards the middle: pressed in from
+                # outside, so a pair of them meets the body, not each other.
+                tip = (x - ux * _SIDE_ROOM, y - uy * _SIDE_ROOM)
+                paths.append([(tip[0] - ux * 28, tip[1] - uy * 28), tip])
+                continue
             nx, ny = -uy, ux
             if (x + nx - cx) * nx + (y + ny - cy) * ny < 0:
                 nx, ny = -nx, -ny
@@ -1756,6 +1804,42 @@ def _arrow_paths(figure: Figure, built: Scene, place: Placement) -> list[list[tu
         tip = (x1 - ux * room, y1 - uy * room)
         paths.append([(tip[0] - ux * 20, tip[1] - uy * 20), tip])
     return paths
+
+
+_CURVES = ("tip_forward", "tip_back", "rock", "turn_left", "turn_right")
+CURVE_R = 25.0  # the radius of a curved arrow round its point
+RING = (27.0, 8.0)  # a turn's ring round the body, seen a little from above
+
+
+def _curve_paths(
+    bones: Skeleton, at: str, way: str, camera: Camera, place: Placement, body_x: float
+) -> list[list[tuple[float, float]]]:
+    """A curved arrow on an arc round the point, on the side away from the rest of the
+    body: tipping forward turns the top of the part the way the figure faces. A rock is two
+    arrows from the middle of the arc, one to each end."""
+    x, y = _page(_point_path(bones, at), camera, place)
+    facing = project(_mv(bones.frames["pelvis"], (1.0, 0.0, 0.0)), camera)[0]
+    if way in ("turn_left", "turn_right"):
+        # The near half of a ring round the body: turning right, the front of a figure
+        # facing right (or facing you) comes towards you and goes to the page's left.
+        start, stop = 0.2, math.pi - 0.2
+        if (way == "turn_left") == (facing >= 0 or camera.view == "front"):
+            start, stop = stop, start
+        return [
+            [
+                (x + RING[0] * math.cos(a), y + RING[1] * math.sin(a))
+                for a in (start + (stop - start) * i / 16 for i in range(17))
+            ]
+        ]
+    middle = math.pi if x <= body_x else 0.0  # behind or in front of the point
+    start, stop = middle - 1.0, middle + 1.0  # clockwise on the page (y points down)
+    if (way == "tip_back") == (facing >= 0):
+        start, stop = stop, start  # a clockwise turn tips a figure facing right forward
+    arc = [
+        (x + CURVE_R * math.cos(a), y + CURVE_R * math.sin(a))
+        for a in (start + (stop - start) * i / 16 for i in range(17))
+    ]
+    return [arc[8:], arc[8::-1]] if way == "rock" else [arc]
 
 
 def _cut(
@@ -2000,6 +2084,7 @@ def _figure_svg(
             parts.append(_chain_svg(drawn, colour, animated, moving is not None))
         parts.append(_held_svg(built, place, last, 0))
         parts.append("</g>")
+        parts.append(_props_svg(built, place, None, 0, ahead=True))
         for path in _arrow_paths(figure, built, place):
             parts.append(_arrow_svg(path, accent))
         for cue in figure.cues:
@@ -2011,6 +2096,7 @@ def _figure_svg(
                 parts.append(_chain_svg(drawn, _colour(drawn.layer, drawn.far, False), None,
                                         False))  # fmt: skip
             parts.append(_held_svg(built, place, index, index))
+            parts.append(_props_svg(built, place, index, index, ahead=True))
             parts.append(_badge(index + 1, index, place, accent))
     parts.append("</svg>")
     return "".join(parts)

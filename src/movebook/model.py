@@ -575,7 +575,12 @@ PropName = Literal[
     "mat", "chair", "bed", "wall", "step", "band", "bag", "stick", "pillow", "towel", "counter",
     "weight",
 ]  # fmt: skip
-Direction = Literal["up", "down", "forward", "back", "left", "right"]
+# A straight arrow one way, or a curved one round the point: the part tips forward, back,
+# or rocks both ways; or turns to the figure's left or right, on a ring round the body.
+Direction = Literal[
+    "up", "down", "forward", "back", "left", "right", "tip_forward", "tip_back", "rock",
+    "turn_left", "turn_right",
+]  # fmt: skip
 Cue = Literal["belly", "ribs", "back"]
 
 
