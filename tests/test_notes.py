@@ -52,8 +52,9 @@ def R(
     side: Literal["left", "right"] | None = None,
     kind: Literal["strength", "mobility"] | None = None,
     timing: Timing | None = None,
+    turning: bool = False,
 ) -> RegionAsk:
-    return RegionAsk(region, FINDINGS[region], side, positions, kind, timing, line, words)
+    return RegionAsk(region, FINDINGS[region], side, positions, kind, timing, line, words, turning)
 
 
 SAMPLES = {
@@ -65,8 +66,8 @@ SAMPLES = {
         (M("pallof-press", "band press", 3),),
         # "work on those two areas every morning", after "your upper back and left hip"
         regions=(
-            R("upper back", "upper back", 2, timing=T(trigger=MORNING)),
-            R("hip", "left hip", 2, side="left", timing=T(trigger=MORNING)),
+            R("upper back", "upper back", 2, timing=T(trigger=MORNING), turning=True),
+            R("hip", "left hip", 2, side="left", timing=T(trigger=MORNING), turning=True),
         ),
     ),
     "astrid-lindqvist": NoteReading(
@@ -436,6 +437,15 @@ def test_regions(note: str, expected: list[RegionAsk]) -> None:
         ),
         ("Work on that area.", []),
         ("Work on those two areas. Your hips are stiff.", []),
+        # the sentence that names them asks them to turn
+        (
+            "Your hips should do the turning. Work on that area.",
+            [R("hip", "hips", turning=True)],
+        ),
+        (
+            "Your upper back is stiff, it rotates too little. Loosen that area.",
+            [R("upper back", "upper back", kind=MOB, turning=True)],
+        ),
     ],
 )
 def test_a_reference_is_to_the_regions_named_last(note: str, expected: list[RegionAsk]) -> None:

@@ -405,6 +405,10 @@ def test_regions_the_note_names_get_their_work() -> None:
     morning = next(s for s in arjun.sessions if s.id == "morning")
     targets = {t for p in morning.exercises for t in p.exercise.meta.targets}
     assert {"thoracic_stiffness", "hip_mobility_limited"} <= targets
+    # "the turning that your upper back and left hip should share": drills that turn them
+    asked = [p for p in morning.exercises if p.asked]
+    assert len(asked) == 2, [p.id for p in asked]
+    assert all("rotation" in p.exercise.meta.spine or p.exercise.meta.turns for p in asked)
     mei_lin = plan_for(PROJECT.profiles["mei-lin-chen"])
     side_lying = [
         p

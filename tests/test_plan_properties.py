@@ -209,8 +209,9 @@ def improved(before: Assessment, after: Assessment) -> bool:
 
 def never_stepped_back(profile: Profile, plan: Plan) -> Violations:
     """(g) A patient who improved is never stepped back: no exercise of the first assessment's
-    plan is replaced by its regression, unless the clinician excluded it or pinned the
-    regression, or it no longer suits the patient (a new finding rules it out)."""
+    plan is replaced by its regression, unless the clinician excluded it, pinned the regression
+    or withdrew the pin that put it there, or it no longer suits the patient (a new finding
+    rules it out)."""
     first = plan_of(profile.model_copy(update={"assessments": profile.assessments[:1]}))
     now = {p.id for p in plan.exercises()}
     then = {p.id for p in first.exercises()}
@@ -224,6 +225,8 @@ def never_stepped_back(profile: Profile, plan: Plan) -> Violations:
             continue
         if planned.id in overrides.exclude or easier in overrides.include:
             continue
+        if planned.id in set(profile.assessments[0].overrides.include) - set(overrides.include):
+            continue  # the clinician's pin, withdrawn: theirs to step back from
         if why_not(planned.exercise, patient, LIBRARY):  # no longer fits: the step back is due
             continue
         own = set(LIBRARY.exercises[easier].meta.tasks) - set(planned.exercise.meta.tasks)
@@ -389,6 +392,27 @@ def task_drills_for_goals(profile: Profile, plan: Plan) -> Violations:
     ]
 
 
+def main_in_block_order(profile: Profile, plan: Plan) -> Violations:
+    """(h) The main session runs its blocks in the library's order (settle, mobilise,
+    stabilise, strengthen, put it to work), a shift's correction first, whatever was swapped."""
+    main = main_session(plan)
+    if main is None:
+        return []
+    order = {block.id: index for index, block in enumerate(LIBRARY.blocks)}
+    shifted = any(f.id == "lateral_shift" for f in profile.latest.signature.findings)
+    keys = [
+        (
+            p.exercise.meta.block != "regulation",
+            not (shifted and p.exercise.meta.marked_side_only),
+            order[p.exercise.meta.block],
+        )
+        for p in main.exercises
+    ]
+    if keys != sorted(keys):
+        return [f"main session out of order: {[p.id for p in main.exercises]}"]
+    return []
+
+
 # --- the tests ---------------------------------------------------------------------------
 
 
@@ -492,3 +516,9 @@ def test_osteoporosis_loads_the_legs_from_phase_2(profile: Profile) -> None:
 @given(profiles(red_flags=False))
 def test_a_task_drill_only_for_a_patient_with_that_goal(profile: Profile) -> None:
     holds(task_drills_for_goals, profile)
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_the_main_session_runs_its_blocks_in_order(profile: Profile) -> None:
+    holds(main_in_block_order, profile)

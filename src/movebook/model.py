@@ -679,6 +679,7 @@ class ExerciseMeta(Strict):
     # A load carried in one hand: the hand that makes the side needing work do more.
     load_hand: Literal["same", "opposite"] | None = None
     loads: list[LoadedRegion] = []  # strength work standing, through the body's weight or more
+    turns: bool = False  # it turns the hip (a turning spine is `spine: [rotation]`)
     rituals: list[RitualId] = []
     dose: dict[Phase, Dose]
     breathing: Text

@@ -104,6 +104,9 @@ class RegionAsk:
     timing: Timing | None
     line: int  # the line of the ask ("work on those two areas"), 1 the note's first
     words: str  # the note's words for the region: "left hip"
+    # "the turning that your upper back and left hip should share": the sentence naming the
+    # region asks it to turn
+    turning: bool = False
 
     @property
     def blocks(self) -> tuple[str, ...]:
@@ -806,6 +809,9 @@ def _asks_work(text: str, clause: _Clause, item: _Found) -> bool:
     return _STOP_AFTER.search(text, item.end, clause.end) is None
 
 
+_TURNING = re.compile(r"\b(?:turn(?:s|ing)?|rotat\w*|twist\w*)\b", re.IGNORECASE)
+
+
 def _kind(text: str, clause: _Clause) -> RegionKind | None:
     strength = _STRENGTH.search(text, clause.start, clause.end) is not None
     mobility = _MOBILITY.search(text, clause.start, clause.end) is not None
@@ -845,6 +851,8 @@ def read_note(text: str, library: Library) -> NoteReading:
     def words(found: _Found) -> str:
         return " ".join(text[found.start : found.end].split())
 
+    turning: set[int] = set()  # where each region that is named in a turning sentence starts
+
     def region_asks(clause: _Clause, asked_at: _Found, region: _Found) -> list[RegionAsk]:
         findings = tuple(f for f in _REGION_FINDINGS[region.region] if f in vocabulary.findings)
         groups = [
@@ -863,6 +871,7 @@ def read_note(text: str, library: Library) -> NoteReading:
                 timing,
                 line(asked_at.start),
                 words(region),
+                region.start in turning,
             )
             for group in dict.fromkeys(groups or [()])
             if findings
@@ -895,6 +904,8 @@ def read_note(text: str, library: Library) -> NoteReading:
             for item in clause.regions:
                 if item.refers is None:
                     named.append((number, item))
+                    if _TURNING.search(text, *sentence):
+                        turning.add(item.start)
                     meant = [item]
                 else:
                     meant = _referred(named, item)

@@ -620,9 +620,11 @@ def _plan(
         working = [e for e in eligible if region.worked_by(e, patient.findings)]
         if any(e.id in asked for e in working):
             continue
+        working = [e for e in working if not e.meta.activity]
+        if region.turning:  # "the turning your upper back and hip should share"
+            working = [e for e in working if _turns(e)] or working
         if region.timing and region.timing.moment:  # in the morning: what the ritual can hold
             working = [e for e in working if MORNING in e.meta.rituals] or working
-        working = [e for e in working if not e.meta.activity]
         region_pick = _best(working, _Choosing(patient, library, eligible, frozenset(),
                                           frozenset(), budget), _Cover.of(patient))  # fmt: skip
         if region_pick is not None:
@@ -992,21 +994,27 @@ def _main_session(
                     if others:
                         picked.remove(others[-1])
                 picked.append(glide)
-    # Blocks in their order; within a block the shift's correction first, then from the floor
-    # up, so positions change little.
-    shifted = SHIFT in patient.findings
-    picked.sort(
-        key=lambda e: (
-            e.meta.block != SETTLE_BLOCK,
-            not (shifted and e.meta.marked_side_only),
-            choosing.order[e.meta.block],
-            not e.meta.marked_side_only,
-            _level(e, library),
-            e.id,
-        )
-    )
     pinned_ids = {e.id for e in pinned}
-    return [_planned(e, patient, pinned=e.id in pinned_ids) for e in picked]
+    return _in_order([_planned(e, patient, pinned=e.id in pinned_ids) for e in picked], choosing)
+
+
+def _in_order(main: Sequence[PlannedExercise], choosing: _Choosing) -> list[PlannedExercise]:
+    """The main session's order: blocks in their order, the shift's correction first; within
+    a block, from the floor up, so positions change little."""
+    shifted = SHIFT in choosing.patient.findings
+
+    def key(planned: PlannedExercise) -> tuple[object, ...]:
+        meta = planned.exercise.meta
+        return (
+            meta.block != SETTLE_BLOCK,
+            not (shifted and meta.marked_side_only),
+            choosing.order[meta.block],
+            not meta.marked_side_only,
+            _level(planned.exercise, choosing.library),
+            planned.id,
+        )
+
+    return sorted(main, key=key)
 
 
 def _adds_something(exercise: Exercise, cover: _Cover) -> bool:
@@ -1122,7 +1130,7 @@ def _settled_daily(sessions: list[Session], choosing: _Choosing) -> list[Session
         if other is None:
             return sessions
         changed = [_planned(other, choosing.patient) if p is planned else p for p in main.exercises]
-    return [_session("main", changed, per_week=main.per_week), *rituals]
+    return [_session("main", _in_order(changed, choosing), per_week=main.per_week), *rituals]
 
 
 def _daily_in_main(sessions: list[Session], choosing: _Choosing) -> list[Session]:
@@ -1186,7 +1194,7 @@ def _daily_in_main(sessions: list[Session], choosing: _Choosing) -> list[Session
         if swap is not None:
             keep[keep.index(planned)] = _planned(swap, choosing.patient)
             taken.add(choosing.pattern(swap))
-    return [_session("main", keep, per_week=main.per_week), *sessions[1:]]
+    return [_session("main", _in_order(keep, choosing), per_week=main.per_week), *sessions[1:]]
 
 
 def _main_days_swap(
@@ -1208,13 +1216,15 @@ def _main_days_swap(
         and e.meta.position != "lying_in_bed"
         and not (settled and e.meta.block == SETTLE_BLOCK)
         and choosing.pattern(e) not in taken
-        and _relevant(e, patient, library)
+        and not _foreign_task(e, patient)
         and _within(days, e, choosing)
     ]
     cover = _Cover.of(patient)
     for planned in keep:
         cover.add(planned.exercise)
-    return _best(options, choosing, cover)
+    # what serves the patient; else, as when a main session is filled, general capacity work
+    useful = [e for e in options if _relevant(e, patient, library)]
+    return _best(useful or options, choosing, cover)
 
 
 def _with_daily(session: Session, rare: Sequence[PlannedExercise], choosing: _Choosing) -> Session:
@@ -2048,6 +2058,11 @@ def _may_preview(exercise: Exercise, phase: int, choosing: _Choosing) -> bool:
     )
 
 
+def _turns(exercise: Exercise) -> bool:
+    """A drill that turns the spine or the hip."""
+    return "rotation" in exercise.meta.spine or exercise.meta.turns
+
+
 def _foreign_task(exercise: Exercise, patient: Patient) -> bool:
     """The practice of daily tasks the patient has no goal for (a step-up, strength work that
     also rehearses stairs, is not: it is no task's practice)."""
@@ -2070,9 +2085,11 @@ def _routine_preview(
         and e.meta.block != SETTLE_BLOCK
         and (e.meta.position != "lying_in_bed" or set(e.meta.tasks) & set(patient.tasks))
     ]
+    goals = set(patient.tasks) - sport
     ranked = sorted(
         kept,
         key=lambda e: (
+            not set(e.meta.tasks) & goals,  # every goal keeps its practice
             not set(e.meta.loads) & choosing.loads_needed,  # bone keeps its load
             -(
                 len(set(e.meta.targets) & set(patient.findings))
