@@ -18,6 +18,7 @@ from conftest import GOOD_PROFILE, REPO, write
 from movebook.audit import (
     audit_profile,
     library_per_week,
+    low_volume,
     marked_side_only,
     off_library,
     plan_metrics,
@@ -131,6 +132,21 @@ def test_dose_ratio_is_exposures_over_the_library_weekly_dose_for_the_phase() ->
         assert ratio == pytest.approx(exposures / library_per_week(LIBRARY.exercises[name], 2))
 
 
+def test_volume_is_sets_times_reps_times_exposures_over_the_library_s() -> None:
+    """A ritual's one set of 8, done as often as the library says, is less work than the
+    library's sets: the audit sees it (the review's desk break at a quarter of its work)."""
+    metrics = plan_metrics(PLAN)
+    bird_dog = LIBRARY.exercises["bird-dog"]
+    dose = bird_dog.meta.dose[2]  # every planned dose here is 1 x 8
+    library_work = dose.sets * (dose.reps or 1) * library_per_week(bird_dog, 2)
+    assert metrics.volume_ratios["bird-dog"] == pytest.approx(3 * 8 / library_work)
+    assert metrics.volume_ratios["bird-dog"] < metrics.dose_ratios["bird-dog"]  # 2 sets a time
+    assert set(low_volume(metrics)) == {
+        name for name, ratio in metrics.volume_ratios.items() if ratio < 0.5
+    }
+    assert "bird-dog" not in low_volume(metrics, clinician_dosed={"bird-dog"})
+
+
 def test_a_phase_without_its_own_dose_takes_the_nearest_earlier_one() -> None:
     walking = LIBRARY.exercises["walking-program"]
     defined = {phase: library_per_week(walking, phase) for phase in walking.meta.dose}
@@ -227,6 +243,7 @@ def test_audit_json_has_every_profile_with_the_numbers_of_its_metrics() -> None:
         assert row["max_sessions_per_day"] == metrics.max_sessions_per_day
         assert row["exposures_per_week"] == metrics.exposures_per_week
         assert row["off_library"] == list(expected.off_library)
+        assert row["low_volume"] == list(expected.low_volume)
         assert row["days"][0]["day"] == "Monday"
         assert [day["minutes"] for day in row["days"]] == [d.minutes for d in metrics.days]
     assert data["summary"] == dataclasses.asdict(summarize(list(AUDITS.values())))
@@ -246,6 +263,7 @@ def test_audit_prints_a_header_a_line_per_profile_and_a_summary() -> None:
         "in-day-min",
         "sessions/day",
         "off-library",
+        "low-volume",
         "precautions",
     ]
     assert [row.split()[0] for row in rows] == sorted(PROJECT.profiles)
@@ -259,7 +277,7 @@ def test_audit_prints_a_header_a_line_per_profile_and_a_summary() -> None:
                 f"blocked by red flags: {', '.join(profile.red_flags)}",
             ]
             continue
-        assert row.split(None, 8) == [
+        assert row.split(None, 9) == [
             profile.id,
             str(audit.phase),
             str(metrics.max_distinct_per_day),
@@ -268,6 +286,7 @@ def test_audit_prints_a_header_a_line_per_profile_and_a_summary() -> None:
             str(metrics.practice_minutes_per_day),
             str(metrics.max_sessions_per_day),
             str(len(audit.off_library)),
+            str(len(audit.low_volume)),
             ", ".join(profile.precautions) or "-",
         ]
     summary = summarize(list(AUDITS.values()))

@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from movebook.model import Exercise, Profile
-from movebook.plan import PRACTICE, Plan, PlannedExercise, Session, weekly_dose
+from movebook.plan import PRACTICE, Plan, PlannedExercise, Session, phase_dose, weekly_dose
 
 # A weekly dose this far from the library's for the phase is off the library.
 DOSE_RATIO_LOW = 0.5
@@ -41,6 +41,9 @@ class PlanMetrics:
     practice_minutes_per_day: int  # the activities practised within the day, at most
     exposures_per_week: dict[str, int]  # times each exercise is done a week, in every session
     dose_ratios: dict[str, float]  # exposures a week / the library's weekly dose for the phase
+    # the work a week (sets x reps, or x minutes, each time) / the library's: a micro-dose
+    # done as often as the library says is still less work
+    volume_ratios: dict[str, float]
     each_side_marked: tuple[str, ...]  # marked-side-only exercises dosed "each side"
 
 
@@ -109,22 +112,27 @@ def plan_metrics(plan: Plan) -> PlanMetrics:
     for counts in week:
         weekly.update(counts)
     exposures: Counter[str] = Counter()
+    volumes: Counter[str] = Counter()
     exercises: dict[str, Exercise] = {}
     each_side: list[str] = []
     for session in plan.sessions:
         for planned in session.exercises:
             if session.id == PRACTICE and planned.exercise.meta.occasion:
                 continue  # done on its occasion: no weekly count to hold to the library's
-            if session.id == PRACTICE:  # each activity keeps its own rhythm
-                exposures[planned.id] += _per_week(planned)
-            else:
-                exposures[planned.id] += weekly[session.id]
+            # each activity keeps its own rhythm
+            times = _per_week(planned) if session.id == PRACTICE else weekly[session.id]
+            exposures[planned.id] += times
+            dose = planned.dose
+            volumes[planned.id] += times * _work(dose.sets, dose.reps, dose.minutes)
             exercises[planned.id] = planned.exercise
             if planned.dose.per_side and marked_side_only(planned.exercise):
                 each_side.append(planned.id)
     ratios = {
         name: times / library_per_week(exercises[name], plan.phase)
         for name, times in exposures.items()
+    }
+    volume_ratios = {
+        name: work / (_library_work(exercises[name], plan.phase)) for name, work in volumes.items()
     }
     minutes = [day.minutes for day in days]
     return PlanMetrics(
@@ -137,7 +145,29 @@ def plan_metrics(plan: Plan) -> PlanMetrics:
         practice_minutes_per_day=max(day.practice_minutes for day in days),
         exposures_per_week=dict(exposures),
         dose_ratios=ratios,
+        volume_ratios=volume_ratios,
         each_side_marked=tuple(dict.fromkeys(each_side)),
+    )
+
+
+def _work(sets: int, reps: int | None, minutes: int | None) -> int:
+    """One time's work: sets times reps (or minutes); a hold alone counts a set as one."""
+    return sets * (minutes or reps or 1)
+
+
+def _library_work(exercise: Exercise, phase: int) -> int:
+    """The library's work a week for the phase."""
+    dose = phase_dose(exercise, phase)
+    return _work(dose.sets, dose.reps, dose.minutes) * library_per_week(exercise, phase)
+
+
+def low_volume(metrics: PlanMetrics, clinician_dosed: Collection[str] = ()) -> tuple[str, ...]:
+    """Exercises done with less than half the library's work a week (sets x reps x times),
+    however often: a clinician's own dose aside."""
+    return tuple(
+        name
+        for name, ratio in metrics.volume_ratios.items()
+        if name not in clinician_dosed and ratio < DOSE_RATIO_LOW
     )
 
 
@@ -161,6 +191,7 @@ class ProfileAudit:
     red_flags: tuple[str, ...]  # any: the plan is blocked, there is nothing to measure
     metrics: PlanMetrics
     off_library: tuple[str, ...]
+    low_volume: tuple[str, ...] = ()
 
     @property
     def blocked(self) -> bool:
@@ -177,6 +208,7 @@ def audit_profile(profile: Profile, plan: Plan) -> ProfileAudit:
         red_flags=tuple(name for name, _ in plan.red_flags),
         metrics=metrics,
         off_library=off_library(metrics, profile.latest.overrides.dose),
+        low_volume=low_volume(metrics, profile.latest.overrides.dose),
     )
 
 

@@ -397,6 +397,7 @@ AUDIT_COLUMNS = (
     "in-day-min",
     "sessions/day",
     "off-library",
+    "low-volume",
     "precautions",
 )
 
@@ -411,6 +412,7 @@ def _audit_cells(audit: ProfileAudit) -> list[str]:
         str(metrics.practice_minutes_per_day),
         str(metrics.max_sessions_per_day),
         str(len(audit.off_library)),
+        str(len(audit.low_volume)),
         ", ".join(audit.precautions) or "-",
     ]
 
@@ -423,7 +425,9 @@ def audit_text(audits: Sequence[ProfileAudit]) -> str:
     (walks, standing practice: not counted in `min/day`), `sessions/day` the most sessions on
     any day, `off-library` how many
     exercises are done more than twice or less than half as often a week as the library
-    doses them for the phase (clinician doses aside)."""
+    doses them for the phase, `low-volume` how many do less than half its work a week (sets
+    times reps times sessions: a ritual's one set counts less than the library's three;
+    clinician doses aside for both)."""
     width = max([len("profile"), *(len(audit.profile) for audit in audits)])
     lines = ["  ".join([f"{'profile':<{width}}", *AUDIT_COLUMNS])]
     for audit in audits:
@@ -489,6 +493,8 @@ def _audit_json(audit: ProfileAudit) -> dict[str, Any]:
         "exposures_per_week": metrics.exposures_per_week,
         "dose_ratios": {name: round(ratio, 3) for name, ratio in metrics.dose_ratios.items()},
         "off_library": list(audit.off_library),
+        "volume_ratios": {name: round(r, 3) for name, r in metrics.volume_ratios.items()},
+        "low_volume": list(audit.low_volume),
         "each_side_marked": list(metrics.each_side_marked),
     }
 
