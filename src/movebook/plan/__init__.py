@@ -4,6 +4,11 @@ A plan is a small portfolio of exercises that matter (DOMAIN.md 3-4): a main ses
 six, daily rituals that reuse them in micro-doses plus what a ritual's purpose needs, every
 exercise done about as often a week as the library doses it, and the day inside a time budget.
 At a reassessment the plan starts from the last one: what still fits stays, or moves one step on.
+
+This module holds the public API and build_plan(s), which put the parts together: model (the
+dataclasses and constants), dose, selection (why_not, the main session), rituals, day (budget,
+rhythms, the maintenance routine) and continuity (the carried-on plan, later phases). Each
+imports only those before it.
 """
 
 from __future__ import annotations
