@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import movebook.plan as plan_module
 from conftest import GOOD_PROFILE, REPO, problems, write
 from movebook.audit import plan_metrics
 from movebook.cli import main
 from movebook.model import Profile
 from movebook.plan import Plan, build_plan, patient_of, plan_dose, why_not
+from movebook.plan.rituals import _flow
 from movebook.project import load_project
 from movebook.views import plan_json_text
 
@@ -288,9 +288,7 @@ def test_plan_invariants(profile: Profile) -> None:
     assert blocks == sorted(blocks), "the main session out of block order"
     for session in plan.sessions:
         if session.ritual is not None:  # a ritual flows through positions: bed first, no back
-            levels = [
-                plan_module._flow(p.exercise, session.ritual, LIBRARY) for p in session.exercises
-            ]
+            levels = [_flow(p.exercise, session.ritual, LIBRARY) for p in session.exercises]
             assert levels == sorted(levels), f"{session.id} goes back to a position it left"
         for planned in session.exercises:
             # never contraindicated, out of phase, missing equipment or against the preference
