@@ -372,6 +372,7 @@ class Context:
             "clinic": self.config.clinic,
             "logo": self._logo(medium),
             "page_size": self.config.pdf.page_size,
+            "pdf_layout": self.config.pdf.layout,
             "person": self.person,
             "plan": self.plan,
             "assessment": self.assessment,
