@@ -10,7 +10,7 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from conftest import bundled_copy
+from conftest import bundled_copy, problems
 from movebook.course import plan_course
 from movebook.plan import Plan
 from movebook.project import Project, load_project
@@ -98,3 +98,12 @@ def test_the_summary_layout_prints_the_program_warning_signs_and_tracker(tmp_pat
     assert "When to contact your clinician" in pages[1]
     assert "Your four-week tracker" in pages[2]
     assert not any("Small steps forward" in page or "Contents" in page for page in pages)
+
+
+def test_an_unknown_layout_is_named_in_one_line(tmp_path: Path) -> None:
+    root = bundled_copy(tmp_path)
+    path = root / "movebook.yaml"
+    path.write_text(path.read_text().replace("page_size: A4", "page_size: A4\n  layout: short"))
+    assert problems(root) == [
+        "movebook.yaml:16: pdf.layout: expected one of 'full' or 'summary', got 'short'"
+    ]
