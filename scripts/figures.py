@@ -1,7 +1,7 @@
 """Draw every base pose into docs/figures/, for the library documentation.
 
-    .venv/bin/python scripts/figures.py          # rewrite docs/figures/<base>.svg
-    .venv/bin/python scripts/figures.py --check  # exit 1 if a drawing is out of date
+.venv/bin/python scripts/figures.py          # rewrite docs/figures/<base>.svg
+.venv/bin/python scripts/figures.py --check  # exit 1 if a drawing is out of date
 """
 
 from __future__ import annotations

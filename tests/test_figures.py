@@ -48,8 +48,14 @@ def figure_of(exercise: Exercise) -> Figure:
     return exercise.meta.figure
 
 
+def at(offset: int) -> int:
+    """A line of the glute bridge's figure block: `offset` lines below its `figure:` key."""
+    lines = (REPO / BRIDGE).read_text(encoding="utf-8").splitlines()
+    return lines.index("figure:") + 1 + offset
+
+
 def with_figure(project: Path, block: str) -> None:
-    """The glute bridge's figure replaced by `block` (its front matter's last key, line 27)."""
+    """The glute bridge's figure replaced by `block` (its front matter's last key)."""
     path = project / BRIDGE
     text = path.read_text(encoding="utf-8")
     start = text.index("\nfigure:\n") + 1
@@ -72,18 +78,18 @@ def test_unknown_bases_and_joints_and_angles_out_of_range_are_named(project: Pat
         """,
     )
     assert problems(project, BRIDGE) == [
-        f"{BRIDGE}:29: figure.frames[0].base: expected a base pose, got 'crook_lyin' "
+        f"{BRIDGE}:{at(2)}: figure.frames[0].base: expected a base pose, got 'crook_lyin' "
         "(did you mean 'crook_lying'?)",
-        f"{BRIDGE}:30: figure.frames[1].set.hipp: expected a joint, got 'hipp' "
+        f"{BRIDGE}:{at(3)}: figure.frames[1].set.hipp: expected a joint, got 'hipp' "
         "(did you mean 'hip'?)",
-        f"{BRIDGE}:30: figure.frames[1].set.knee: expected 0 to 155 degrees for knee, got 200",
+        f"{BRIDGE}:{at(3)}: figure.frames[1].set.knee: expected 0 to 155 degrees for knee, got 200",
     ]
 
 
 def test_a_missing_alt_text_is_an_error(project: Path) -> None:
     with_figure(project, "figure:\n  frames:\n    - base: crook_lying")
     assert problems(project, BRIDGE) == [
-        f"{BRIDGE}:27: figure.alt: expected a value (required), got nothing"
+        f"{BRIDGE}:{at(0)}: figure.alt: expected a value (required), got nothing"
     ]
 
 
@@ -103,9 +109,9 @@ def test_contacts_that_float_or_sink_and_a_body_through_the_floor_are_errors(
         """,
     )
     assert problems(project, BRIDGE) == [
-        f"{BRIDGE}:29: figure.frames[0].contacts[2]: expected feet resting on the floor, "
+        f"{BRIDGE}:{at(2)}: figure.frames[0].contacts[2]: expected feet resting on the floor, "
         "got feet 16 above it",
-        f"{BRIDGE}:31: figure.frames[1]: expected the body above the floor, got the head 13 "
+        f"{BRIDGE}:{at(4)}: figure.frames[1]: expected the body above the floor, got the head 13 "
         "below it",
     ]
 
@@ -121,7 +127,7 @@ def test_a_contact_on_a_prop_the_figure_does_not_have_is_an_error(project: Path)
         """,
     )
     assert problems(project, BRIDGE) == [
-        f"{BRIDGE}:29: figure.frames[0].base: expected 'chair' in figure.props for pelvis on "
+        f"{BRIDGE}:{at(2)}: figure.frames[0].base: expected 'chair' in figure.props for pelvis on "
         "the chair, got no chair",
     ]
 
@@ -139,9 +145,9 @@ def test_a_figure_bigger_than_its_drawing_is_an_error(project: Path) -> None:
         """,
     )
     assert problems(project, BRIDGE) == [
-        f"{BRIDGE}:29: figure.frames[0]: expected the figure inside its drawing (300 x 240), "
+        f"{BRIDGE}:{at(2)}: figure.frames[0]: expected the figure inside its drawing (300 x 240), "
         "got the near (right) heel 26 beyond the left",
-        f"{BRIDGE}:30: figure.frames[1]: expected the figure inside its drawing (300 x 240), "
+        f"{BRIDGE}:{at(3)}: figure.frames[1]: expected the figure inside its drawing (300 x 240), "
         "got the near (right) hand 26 beyond the right",
     ]
 
@@ -159,7 +165,7 @@ def test_an_arrow_needs_a_point_that_moves(project: Path) -> None:
         """,
     )
     assert problems(project, BRIDGE) == [
-        f"{BRIDGE}:31: figure.arrows[0].at: expected a point that moves between the frames "
+        f"{BRIDGE}:{at(4)}: figure.arrows[0].at: expected a point that moves between the frames "
         "(or a dir), got 'head', which moves 0",
     ]
 
@@ -169,7 +175,7 @@ def test_check_reports_a_figure_problem_on_one_line_and_exits_1(project: Path) -
     result = CliRunner().invoke(main, ["check", "--project", str(project)])
     assert result.exit_code == 1
     assert (
-        f"{BRIDGE}:29: figure.frames[0].base: expected a base pose, got 'standng' "
+        f"{BRIDGE}:{at(2)}: figure.frames[0].base: expected a base pose, got 'standng' "
         "(did you mean 'standing'?)\n"
     ) in result.output
     assert "Traceback" not in result.output

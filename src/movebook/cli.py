@@ -112,6 +112,14 @@ def check(project_dir: Path | None) -> None:
         raise SystemExit(1)
 
 
+def _write_whole(target: Path, text: str) -> None:
+    """Write a file whole or not at all: a temporary beside it, renamed into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(target)
+
+
 @main.command()
 @_project_option
 @click.option(
@@ -124,11 +132,7 @@ def figures(project_dir: Path | None, output: Path | None) -> None:
     """Write one page with every exercise's figure, to check the library at a glance."""
     project = _load(project_dir)
     target = output or project.root / FIGURES_FILE
-    html = render_gallery(project.root, project.config, project.library)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_text(html, encoding="utf-8")
-    temporary.replace(target)
+    _write_whole(target, render_gallery(project.root, project.config, project.library))
     drawn = sum(1 for e in project.library.exercises.values() if e.meta.figure is not None)
     missing = len(project.library.exercises) - drawn
     click.echo(
@@ -150,10 +154,7 @@ def schema(project_dir: Path | None, output: Path | None) -> None:
     root = _root(project_dir)
     target = output or root / SCHEMA_FILE
     text = render_schema(build_context(load_project_sources(root)))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(target)
+    _write_whole(target, text)
     click.echo(f"wrote {target}")
 
 

@@ -1112,8 +1112,10 @@ def _prop_boxes(
     """The boxes a prop is drawn from, placed at the contact that touches it."""
     if prop == "chair":
         seated = contact.part == "pelvis"
-        # A sitter's chair faces the way they do; one they touch faces them.
-        way = facing if seated else (1.0 if p["pelvis"][0] >= x else -1.0)
+        # A sitter's chair faces the way they do; one held by its back, away from them (they
+        # stand behind it); one they touch otherwise faces them.
+        towards = 1.0 if p["pelvis"][0] >= x else -1.0
+        way = facing if seated else -towards if contact.on == "chair_back" else towards
         if contact.on == "chair_back":
             back_x, top = x, low
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from movebook.model import (
@@ -1033,8 +1033,22 @@ def _settled_daily(sessions: list[Session], choosing: _Choosing) -> list[Session
         and exposures[p.id] + (main.per_week or 0)
         <= 2 * weekly_dose(p.exercise, choosing.patient.phase)
     ]
+    days = main.per_week or MAIN_DAYS[0]
+    weekly = [  # or one the main session's days dose well on their own
+        e
+        for e in choosing.eligible
+        if e.meta.block == SETTLE_BLOCK
+        and e.id not in choosing.avoid
+        and 0.5 * weekly_dose(e, choosing.patient.phase) <= days
+        and days <= 2 * weekly_dose(e, choosing.patient.phase)
+        and plan_dose(e, choosing.patient).seconds <= SETTLE_SECONDS
+        and e.meta.position != "lying_in_bed"
+    ]
     if swaps:
         swap = _planned(swaps[0].exercise, choosing.patient)
+        changed = [swap if p is planned else p for p in main.exercises]
+    elif weekly:
+        swap = _planned(sorted(weekly, key=lambda e: e.id)[0], choosing.patient)
         changed = [swap if p is planned else p for p in main.exercises]
     elif len(main.exercises) > choosing.budget.main_min:
         changed = [p for p in main.exercises if p is not planned]
@@ -1065,9 +1079,31 @@ def _daily_in_main(sessions: list[Session], choosing: _Choosing) -> list[Session
     rituals = [_with_daily(s, [p for p in rare if p in keep], choosing) for s in rituals]
     out = [_session("main", keep, per_week=main.per_week), *rituals]
     day = sum(s.minutes * (s.per_day or 1) for s in out if s.id != PRACTICE)
-    if day > choosing.budget.main_day_minutes:  # the day cannot hold them: leave them be
-        return [_session("main", keep, per_week=main.per_week), *sessions[1:]]
-    return out
+    if day <= choosing.budget.main_day_minutes:
+        return out
+    # The day cannot hold them twice a day: each becomes a drill of its block the main
+    # session's days dose well, for the same findings, where the library has one.
+    days = main.per_week or MAIN_DAYS[0]
+    taken = {choosing.pattern(p.exercise) for p in keep}
+    for planned in [p for p in rare if p in keep]:
+        meta = planned.exercise.meta
+        swaps = [
+            e
+            for e in choosing.eligible
+            if e.meta.block == meta.block
+            and e.id not in choosing.avoid
+            and not e.meta.activity
+            and choosing.pattern(e) not in taken
+            and set(e.meta.targets) & set(planned.addresses)
+            and 0.5 * weekly_dose(e, choosing.patient.phase) <= days
+            and days <= 2 * weekly_dose(e, choosing.patient.phase)
+            and e.meta.position != "lying_in_bed"
+        ]
+        swap = _best(swaps, choosing, _Cover.of(choosing.patient))
+        if swap is not None:
+            keep[keep.index(planned)] = _planned(swap, choosing.patient)
+            taken.add(choosing.pattern(swap))
+    return [_session("main", keep, per_week=main.per_week), *sessions[1:]]
 
 
 def _with_daily(session: Session, rare: Sequence[PlannedExercise], choosing: _Choosing) -> Session:
@@ -1361,6 +1397,7 @@ class _Composing:
     library: Library
     patient: Patient
     limit: int  # distinct exercises a day
+    pattern: Callable[[Exercise], str]  # the plan's _Choosing.pattern
     picked: list[Exercise] = field(default_factory=list)
     seconds: int = 0  # the micro-doses picked, with the pauses between them
 
@@ -1379,12 +1416,7 @@ class _Composing:
             return False  # one breathing drill a ritual is enough
         if exercise.id not in self.day.distinct and len(self.day.distinct) >= self.limit:
             return False
-        families = _families(self.library)
-
-        def pattern(e: Exercise) -> str:
-            return e.meta.pattern or families[e.id]
-
-        if any(pattern(e) == pattern(exercise) for e in self.picked):
+        if any(self.pattern(e) == self.pattern(exercise) for e in self.picked):
             return False  # one of each pattern in a session
         if _needs_correction(exercise, self.patient) and not any(
             e.meta.marked_side_only
@@ -1431,7 +1463,8 @@ def _rituals(
         floor_limit=1 if painful else len(library.rituals) + 1,
     )
     composing = [
-        _Composing(ritual, day, library, patient, budget.distinct_max) for ritual in library.rituals
+        _Composing(ritual, day, library, patient, budget.distinct_max, choosing.pattern)
+        for ritual in library.rituals
     ]
     tagged: dict[str, list[Exercise]] = {}
     for ritual in library.rituals:
@@ -1537,8 +1570,13 @@ def _needs_correction(exercise: Exercise, patient: Patient) -> bool:
     """An extension drill for a patient with a lateral shift: the shift's correction (a glide
     on the marked side) comes first in its session. Breathing drills aside."""
     meta = exercise.meta
+    preference = patient.assessment.signature.directional_preference
+    marked = patient.findings.get(SHIFT) in ("left", "right") or preference.endswith(
+        ("_left", "_right")
+    )
     return (
         SHIFT in patient.findings
+        and marked  # without a side to glide towards there is no correction to wait for
         and "extension" in meta.spine
         and not meta.marked_side_only
         and meta.block != SETTLE_BLOCK
@@ -1671,50 +1709,19 @@ def _maintenance(
             dropped.append((planned.id, "the patient's own sport replaces it in phase 4"))
         else:
             routine.append(planned)
-    # A drill left for the sport makes room for another exercise that serves the patient.
-    while len(routine) < budget.main_min:
-        taken = {choosing.pattern(p.exercise) for p in routine}
-        pool = [
-            e
-            for e in choosing.eligible
-            if choosing.pattern(e) not in taken
-            and not (e.meta.tasks and set(e.meta.tasks) <= sport)
-            and not _daily_context(e, choosing.patient.phase)
-            and e.meta.position != "lying_in_bed"
-            and _relevant(e, choosing.patient, library)
-        ]
-        cover = _Cover.of(choosing.patient)
-        for planned in routine:
-            cover.add(planned.exercise)
-        choice = _best(pool, choosing, cover)
-        if choice is None:
-            break
-        routine.append(_planned(choice, choosing.patient))
-        routine.sort(key=lambda p: (choosing.order[p.exercise.meta.block], p.id))
-    high = budget.maintenance_max
-    while (
+    # A drill left for the sport makes room for another exercise that serves the patient;
+    # a routine under its minutes takes one more, up to the main session's size.
+    while len(routine) < budget.main_min or (
         len(routine) < budget.main_max
         and _session("main", routine).minutes < budget.maintenance_min
     ):
-        taken = {choosing.pattern(p.exercise) for p in routine}
-        extra = [
-            e
-            for e in choosing.eligible
-            if choosing.pattern(e) not in taken
-            and not e.meta.activity
-            and not (e.meta.tasks and set(e.meta.tasks) <= sport)
-            and not _daily_context(e, choosing.patient.phase)
-            and e.meta.position != "lying_in_bed"
-            and _relevant(e, choosing.patient, library)
-        ]
-        cover = _Cover.of(choosing.patient)
-        for planned in routine:
-            cover.add(planned.exercise)
-        choice = _best(extra, choosing, cover)
-        if choice is None:
+        more = _one_more(routine, choosing)
+        if more is None:
             break
-        routine.append(_planned(choice, choosing.patient))
-        routine.sort(key=lambda p: (choosing.order[p.exercise.meta.block], p.id))
+        routine = sorted(
+            [*routine, more], key=lambda p: (choosing.order[p.exercise.meta.block], p.id)
+        )
+    high = budget.maintenance_max
     while True:
         sessions = _best_rhythm(routine, (), choosing, high * MAIN_DAYS[-1])
         if sessions[0].minutes <= high:
@@ -1734,6 +1741,28 @@ def _maintenance(
         if why.startswith("left out of the main session"):
             dropped[index] = (name, "left out to keep the maintenance routine short")
     return sessions
+
+
+def _one_more(routine: Sequence[PlannedExercise], choosing: _Choosing) -> PlannedExercise | None:
+    """The most useful exercise a maintenance routine could add: of a pattern it lacks, for
+    this patient, no sport, daily-context drill or bed drill."""
+    sport = _sports(choosing.library)
+    taken = {choosing.pattern(p.exercise) for p in routine}
+    pool = [
+        e
+        for e in choosing.eligible
+        if choosing.pattern(e) not in taken
+        and not e.meta.activity
+        and not (e.meta.tasks and set(e.meta.tasks) <= sport)
+        and not _daily_context(e, choosing.patient.phase)
+        and e.meta.position != "lying_in_bed"
+        and _relevant(e, choosing.patient, choosing.library)
+    ]
+    cover = _Cover.of(choosing.patient)
+    for planned in routine:
+        cover.add(planned.exercise)
+    choice = _best(pool, choosing, cover)
+    return None if choice is None else _planned(choice, choosing.patient)
 
 
 def _session(
