@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import logging
 import mimetypes
@@ -25,7 +26,9 @@ from movebook.chart import ChartLabels, Point, progress_chart, progress_rows
 from movebook.course import Visit, plan_course
 from movebook.errors import Problem, ProjectError
 from movebook.figure import FigureLabels, animation_css, figure_moves, figure_svg
-from movebook.model import Assessment, Config, EducationPage, Exercise, Library, Profile
+from movebook.model import (
+    Assessment, Config, EducationPage, Exercise, Figure, Library, Profile,
+)  # fmt: skip
 from movebook.plan import Plan, PlannedDose, Session
 from movebook.readiness import psfs_mean
 from movebook.wording import Words, has_catalogue
@@ -93,6 +96,16 @@ def markdown_html(text: str, shift: int = 0) -> Markup:
         strip_comments=True,
     )
     return Markup(CONTROL.sub("", _unwrap_dead_links(clean)))  # sanitized just above
+
+
+def halves(html: Markup) -> tuple[Markup, Markup]:
+    """The HTML cut before the heading nearest its middle: two columns about as long, for
+    paper, where the layout engine would otherwise balance them again and again."""
+    cuts = [match.start() for match in re.finditer(r"<h[2-4][ >]", html)][1:]
+    if not cuts:
+        return html, Markup("")
+    cut = min(cuts, key=lambda at: abs(len(html) - 2 * at))
+    return Markup(html[:cut]), Markup(html[cut:])
 
 
 def allowed_link(url: str) -> str | None:
@@ -181,6 +194,7 @@ def _environment(
     words = Words(language)
     env.install_gettext_translations(words.translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters["markdown"] = markdown_html
+    env.filters["halves"] = halves
     env.filters["css_string"] = css_string
     env.globals["words"] = words
     env.globals["csp"] = CONTENT_SECURITY_POLICY
@@ -403,7 +417,7 @@ class Context:
             "mcid": self.config.mcid,
             "chart_svg": self.chart_svg,
             "chart_rows": self.chart_rows,
-            "figure_svg": self.figure_svg,
+            "figure_svg": self.figure_svg if medium == "web" else self.figure_img,
             "figure_moves": figure_moves,
             "qr_code": qr_code(self.link) if self.link and medium == "print" else None,
             **page,
@@ -436,13 +450,21 @@ class Context:
         figure = exercise.meta.figure
         if figure is None:
             return None
-        svg = figure_svg(
-            figure,
-            figure_id(exercise),
-            labels=self._translated(FigureLabels),
-            accent=self.config.clinic.accent,
+        labels = self._translated(FigureLabels)
+        return Markup(drawn(figure, figure_id(exercise), labels, self.config.clinic.accent))
+
+    def figure_img(self, exercise: Exercise) -> Markup | None:
+        """The figure for paper: the same SVG as an image, its alt text the figure's. The
+        layout engine styles and lays out an image as one box, where inline SVG is some
+        three hundred elements; and one image placed twice is read once."""
+        figure = exercise.meta.figure
+        if figure is None:
+            return None
+        svg = drawn(figure, figure_id(exercise), self._translated(FigureLabels), self.config.clinic.accent)
+        data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+        return Markup('<img class="figure-svg" src="data:image/svg+xml;base64,{}" alt="{}">').format(
+            Markup(data), figure.alt
         )
-        return Markup(svg)  # built from escaped parts by figure.py
 
     def chart_rows(self) -> list[tuple[str, str, str, str]]:
         return progress_rows(self.story.points, **self._chart_words())
@@ -607,6 +629,20 @@ def figure_id(exercise: Exercise) -> str:
     return f"fig-{exercise.id}"
 
 
+_DRAWN: dict[tuple[str, str, FigureLabels, str], str] = {}
+
+
+def drawn(figure: Figure, prefix: str, labels: FigureLabels, accent: str) -> str:
+    """figure_svg, once per process for each figure: a build draws the same few dozen figures
+    for every patient, on the web pages and on paper."""
+    key = (figure.model_dump_json(), prefix, labels, accent)
+    if key not in _DRAWN:
+        if len(_DRAWN) > 2000:  # a long-lived process (serve, the tests) edits figures
+            _DRAWN.clear()
+        _DRAWN[key] = figure_svg(figure, prefix, labels=labels, accent=accent)
+    return _DRAWN[key]
+
+
 def figure_motion(library: Library | None) -> str:
     """The stylesheet rules that move every figure of the library on the web (the site's
     CSP allows no style attributes, so each joint's angles live in the stylesheet)."""
@@ -759,6 +795,28 @@ def _quiet_weasyprint() -> Iterator[None]:
         logger.propagate, logger.level = saved
 
 
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+@functools.cache
+def _font_config() -> Any:
+    """One font configuration a process: each web font is decoded and registered once, not
+    once a handout."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+@functools.lru_cache(maxsize=8)
+def _stylesheet(css: str, base_url: str, allowed: tuple[Path, ...]) -> Any:
+    """The handout's stylesheet, parsed once a process: every handout of a clinic has the
+    same one."""
+    from weasyprint import CSS
+
+    fetcher = asset_fetcher(list(allowed))
+    return CSS(string=css, base_url=base_url, url_fetcher=fetcher, font_config=_font_config())
+
+
 def render_pdf(
     booklet: Booklet, config: Config, project_root: Path | None, handout: str | None = None
 ) -> bytes:
@@ -769,15 +827,19 @@ def render_pdf(
     allowed = [STATIC]
     if config.clinic.logo and project_root is not None:
         allowed.append(project_root / config.clinic.logo)
-    base = project_root if project_root is not None else STATIC
+    base_url = (project_root if project_root is not None else STATIC).resolve().as_uri() + "/"
+    html = booklet.handout if handout is None else handout
+    style = _STYLE.search(html)
+    sheets = []
     with _quiet_weasyprint():
-        document = HTML(
-            string=booklet.handout if handout is None else handout,
-            base_url=base.resolve().as_uri() + "/",
-            url_fetcher=asset_fetcher(allowed),
-        )
+        if style is not None:  # the first stylesheet, the theme's, is parsed once
+            sheets.append(_stylesheet(style[1], base_url, tuple(allowed)))
+            html = html[: style.start()] + html[style.end() :]
+        document = HTML(string=html, base_url=base_url, url_fetcher=asset_fetcher(allowed))
         _keep_safe_links(document.etree_element)
         pdf = document.write_pdf(
+            stylesheets=sheets,
+            font_config=_font_config(),
             pdf_variant="pdf/ua-1",
             pdf_identifier=PDF_IDENTIFIER,
             custom_metadata=True,
