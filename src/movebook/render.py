@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import logging
+import math
 import mimetypes
 import re
 from collections.abc import Collection, Iterator, Mapping
@@ -26,9 +27,7 @@ from movebook.chart import ChartLabels, Point, progress_chart, progress_rows
 from movebook.course import Visit, plan_course
 from movebook.errors import Problem, ProjectError
 from movebook.figure import FigureLabels, animation_css, figure_moves, figure_svg
-from movebook.model import (
-    Assessment, Config, EducationPage, Exercise, Figure, Library, Profile,
-)  # fmt: skip
+from movebook.model import Assessment, Config, EducationPage, Exercise, Figure, Library, Profile
 from movebook.plan import Plan, PlannedDose, Session
 from movebook.readiness import psfs_mean
 from movebook.wording import Words, has_catalogue
@@ -460,11 +459,12 @@ class Context:
         figure = exercise.meta.figure
         if figure is None:
             return None
-        svg = drawn(figure, figure_id(exercise), self._translated(FigureLabels), self.config.clinic.accent)
+        labels = self._translated(FigureLabels)
+        svg = drawn(figure, figure_id(exercise), labels, self.config.clinic.accent, flat=True)
         data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-        return Markup('<img class="figure-svg" src="data:image/svg+xml;base64,{}" alt="{}">').format(
-            Markup(data), figure.alt
-        )
+        return Markup(
+            '<img class="figure-svg" src="data:image/svg+xml;base64,{}" alt="{}">'
+        ).format(Markup(data), figure.alt)
 
     def chart_rows(self) -> list[tuple[str, str, str, str]]:
         return progress_rows(self.story.points, **self._chart_words())
@@ -629,17 +629,81 @@ def figure_id(exercise: Exercise) -> str:
     return f"fig-{exercise.id}"
 
 
-_DRAWN: dict[tuple[str, str, FigureLabels, str], str] = {}
+_DRAWN: dict[tuple[str, str, FigureLabels, str, bool], str] = {}
+_SVG = "{http://www.w3.org/2000/svg}"
+_TRANSFORM = re.compile(r"(translate|rotate)\(([-\d.]+)(?:,([-\d.]+))?\)")
+Affine = tuple[float, float, float, float, float, float]
 
 
-def drawn(figure: Figure, prefix: str, labels: FigureLabels, accent: str) -> str:
-    """figure_svg, once per process for each figure: a build draws the same few dozen figures
-    for every patient, on the web pages and on paper."""
-    key = (figure.model_dump_json(), prefix, labels, accent)
+def _then(m: Affine, transform: str) -> Affine:
+    """m followed by an SVG transform list of translate() and rotate()."""
+    for kind, first, second in _TRANSFORM.findall(transform):
+        a, b, c, d, e, f = m
+        if kind == "translate":
+            x, y = float(first), float(second or 0)
+            m = (a, b, c, d, a * x + c * y + e, b * x + d * y + f)
+        else:
+            cos, sin = math.cos(math.radians(float(first))), math.sin(math.radians(float(first)))
+            m = (a * cos + c * sin, b * cos + d * sin, c * cos - a * sin, d * cos - b * sin, e, f)
+    return m
+
+
+def _at(m: Affine, x: float, y: float) -> tuple[str, str]:
+    return _num(m[0] * x + m[2] * y + m[4]), _num(m[1] * x + m[3] * y + m[5])
+
+
+def _num(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def flat_svg(svg: str) -> str:
+    """The figure with its nested groups (one per joint, so the web can turn each) folded
+    into absolute coordinates: drawing it on paper then costs a line a limb, not a transform
+    a joint. Drawn the same."""
+    from xml.etree import ElementTree
+
+    ElementTree.register_namespace("", _SVG[1:-1])
+    root = ElementTree.fromstring(svg)
+
+    def fold(parent: ElementTree.Element, m: Affine) -> list[ElementTree.Element]:
+        kept: list[ElementTree.Element] = []
+        for child in list(parent):
+            here = _then(m, child.attrib.pop("transform", ""))
+            if child.tag == _SVG + "g" and not child.get("class"):
+                kept += fold(child, here)
+                continue
+            if child.tag == _SVG + "line":
+                for end in ("1", "2"):
+                    x, y = float(child.get("x" + end, 0)), float(child.get("y" + end, 0))
+                    child.set("x" + end, _at(here, x, y)[0])
+                    child.set("y" + end, _at(here, x, y)[1])
+            elif child.tag == _SVG + "circle":
+                cx, cy = _at(here, float(child.get("cx", 0)), float(child.get("cy", 0)))
+                child.set("cx", cx)
+                child.set("cy", cy)
+            elif child.tag == _SVG + "g":
+                child[:] = fold(child, here)
+            elif here != (1, 0, 0, 1, 0, 0):
+                child.set("transform", "matrix({})".format(" ".join(_num(v) for v in here)))
+            kept.append(child)
+        return kept
+
+    root[:] = fold(root, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0))
+    return ElementTree.tostring(root, encoding="unicode")
+
+
+def drawn(
+    figure: Figure, prefix: str, labels: FigureLabels, accent: str, flat: bool = False
+) -> str:
+    """figure_svg (flat_svg for paper), once per process for each figure: a build draws the
+    same few dozen figures for every patient, on the web pages and on paper."""
+    key = (figure.model_dump_json(), prefix, labels, accent, flat)
     if key not in _DRAWN:
         if len(_DRAWN) > 2000:  # a long-lived process (serve, the tests) edits figures
             _DRAWN.clear()
-        _DRAWN[key] = figure_svg(figure, prefix, labels=labels, accent=accent)
+        svg = figure_svg(figure, prefix, labels=labels, accent=accent)
+        _DRAWN[key] = flat_svg(svg) if flat else svg
     return _DRAWN[key]
 
 
