@@ -79,18 +79,9 @@ def test_cards_are_never_split_across_pages(
 
 
 PROGRESS = re.compile(r'<section class="progress" id="progress">.*?</section>', re.DOTALL)
-# Cards at 9.5 pt run to just over half a page for some exercises, which then take a page alone.
-TOO_LONG = pytest.mark.xfail(reason="13 and 14 pages without the progress section", strict=True)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "kwame-mensah",
-        pytest.param("maria-lopez", marks=TOO_LONG),
-        pytest.param("aurelio-bianchi", marks=TOO_LONG),
-    ],
-)
+@pytest.mark.parametrize("name", PATIENTS)
 def test_a_handout_is_at_most_16_pages_and_12_without_its_progress_section(
     project: Project, handouts: dict[str, list[str]], name: str, tmp_path: Path
 ) -> None:
