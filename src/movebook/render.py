@@ -335,6 +335,13 @@ def translated(words: Words, labels: Any) -> Any:
     return labels(**{name: _(str(getattr(labels, name))) for name in labels.__dataclass_fields__})
 
 
+def _size(text: str) -> int:
+    """About how much room Markdown takes on a card: its characters, and a part of a line
+    for each paragraph and list item."""
+    items = 1 + text.count("\n- ") + text.count("\n\n") + len(re.findall(r"\n\d\. ", text))
+    return len(text) + 45 * items
+
+
 class Context:
     """The template context shared by every page of one patient's booklet."""
 
@@ -371,6 +378,29 @@ class Context:
 
     def step_back(self, exercise: Exercise) -> Exercise | None:
         return self.visit.step_back(exercise)
+
+    def card_columns(self, exercise: Exercise, note: str | None) -> tuple[list[str], list[str]]:
+        """A card's parts on paper, in reading order, shared out between its two columns by
+        their length, so that the two come out about as tall without the layout engine
+        balancing them: 'dose', 'note', the exercise's sections, 'breathing', 'ladder'."""
+        sections = list(exercise.sections)
+        order = ["dose", "note", *sections[:2], "breathing", *sections[2:], "ladder"]
+        steps = exercise.meta.micro_steps
+        others = (self.next_step(exercise) is not None) + (self.step_back(exercise) is not None)
+        sizes = {
+            "dose": _size("") + 160,
+            "note": _size(note) if note else 0,
+            "breathing": _size(exercise.meta.breathing),
+            "ladder": _size("") + 90 + sum(len(s.step) + 45 for s in steps) + 200 * others,
+        }
+        lengths = [
+            sizes[name] if name in sizes else _size(exercise.sections[name]) for name in order
+        ]
+        total, left, cut = sum(lengths), 0, 0
+        for index, length in enumerate(lengths, 1):
+            if 2 * left + length <= total:  # its middle is in the first half
+                left, cut = left + length, index
+        return order[:cut], order[cut:]
 
     def dose_for(self, exercise: Exercise) -> PlannedDose:
         return self.visit.steps[exercise.id].dose
@@ -417,6 +447,7 @@ class Context:
             "chart_svg": self.chart_svg,
             "chart_rows": self.chart_rows,
             "figure_svg": self.figure_svg if medium == "web" else self.figure_img,
+            "card_columns": self.card_columns,
             "figure_moves": figure_moves,
             "qr_code": qr_code(self.link) if self.link and medium == "print" else None,
             **page,
