@@ -45,14 +45,26 @@ def plain_reference(handout: str, pages: int) -> str:
     return f"{head}<body>{body}</body></html>"
 
 
+def same_text_reference(handout: str, characters: int) -> str:
+    """Plain paragraphs, at the cards' 9.5 pt, with as many characters as the handout prints:
+    what the same words cost without tables, figures or boxes."""
+    head = handout[: handout.index("<body>")]
+    paragraphs = characters // (len(PLAIN) - 7) + 1
+    return f'{head}<body><div style="font-size: 9.5pt">{PLAIN * paragraphs}</div></body></html>'
+
+
 def page_count(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def printed_characters(pdf: bytes) -> int:
+    return sum(len(page.extract_text()) for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def handouts() -> None:
     """Every sample's handout, then its plain reference, one after another on one core."""
     project = load_project(REPO)
-    rows: list[tuple[str, int, float, float]] = []
+    rows: list[tuple[str, int, float, float, float]] = []
     for name, profile in project.profiles.items():
         booklet = render_booklet(REPO, project.config, project.library, profile)
         started = time.perf_counter()
@@ -65,19 +77,28 @@ def handouts() -> None:
         plain_seconds = time.perf_counter() - started
         if page_count(plain) != pages:
             sys.exit(f"{name}: the reference has {page_count(plain)} pages, not {pages}")
-        rows.append((name, pages, seconds, plain_seconds))
-    print("handouts, one core: seconds a handout and a page; the plain reference beside it")
-    for name, pages, seconds, plain_seconds in rows:
+        text = same_text_reference(booklet.handout, printed_characters(pdf))
+        started = time.perf_counter()
+        render_pdf(booklet, project.config, REPO, handout=text)
+        rows.append((name, pages, seconds, plain_seconds, time.perf_counter() - started))
+    print(
+        "handouts, one core: seconds a handout and a page; the plain reference of as many pages"
+        " beside it; then plain text of as many characters"
+    )
+    for name, pages, seconds, plain_seconds, text_seconds in rows:
         print(
             f"  {name:<18} {pages:3d} pages {seconds:6.2f} s {seconds / pages:6.3f} s/page"
             f"  plain {plain_seconds / pages:6.3f} s/page  {seconds / plain_seconds:5.2f}x"
+            f"  same text {text_seconds:5.2f} s  {seconds / text_seconds:5.2f}x"
         )
     total_pages = sum(row[1] for row in rows)
     total = sum(row[2] for row in rows)
     plain_total = sum(row[3] for row in rows)
+    text_total = sum(row[4] for row in rows)
     print(
         f"  {'all':<18} {total_pages:3d} pages {total:6.2f} s {total / total_pages:6.3f} s/page"
         f"  plain {plain_total / total_pages:6.3f} s/page  {total / plain_total:5.2f}x"
+        f"  same text {text_total:5.2f} s  {total / text_total:5.2f}x"
         f"  ({total / len(rows):.2f} s a handout)"
     )
 
