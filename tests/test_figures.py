@@ -21,6 +21,7 @@ from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner
+from markupsafe import escape
 from PIL import Image, ImageChops
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
@@ -31,7 +32,7 @@ from movebook.cli import main
 from movebook.figure import FOREARM, SHIN, THIGH, UPPER_ARM, animation_css, figure_svg
 from movebook.model import Exercise, Figure
 from movebook.project import load_project
-from movebook.render import figure_id, render_booklet, render_pdf, render_site_index
+from movebook.render import figure_id, flat_svg, render_booklet, render_pdf, render_site_index
 
 SVG = "{http://www.w3.org/2000/svg}"
 GOLDEN = Path(__file__).parent / "golden" / "figures"
@@ -510,7 +511,9 @@ def test_each_session_card_exercise_page_and_handout_card_has_its_figure(maria: 
         assert page.count('role="img"') == len(session.exercises)
     for planned in plan.exercises():
         assert f'id="fig-{planned.id}"' in booklet.pages[f"exercise-{planned.id}.html"]
-        assert f'id="fig-{planned.id}"' in booklet.handout
+        # on paper an image of the same drawing, on page 1 and on its card
+        alt = f'alt="{escape(figure_of(planned.exercise).alt)}"'
+        assert booklet.handout.count(alt) >= 2, planned.id
     assert 'class="figure-pause"' not in booklet.handout  # paper does not move
 
 
@@ -608,6 +611,24 @@ def test_a_figure_in_the_pdf_matches_its_snapshot(
     image = Image.open(tmp_path / "page.png")
     assert image.convert("L").getextrema()[0] < 80  # something dark was drawn
     compare(image, GOLDEN / f"{name}-pdf.png", regen_golden)
+
+
+@pytest.mark.parametrize("name", SNAPSHOTS)
+def test_the_handout_s_flat_figure_matches_the_same_snapshot(
+    library: dict[str, Exercise], name: str, tmp_path: Path
+) -> None:
+    require(shutil.which("pdftoppm") is not None, "pdftoppm (poppler-utils)")
+    from weasyprint import HTML
+
+    flat = flat_svg(figure_svg(figure_of(library[name]), "fig-x"))
+    assert "<g transform" not in flat  # one group a joint on the web, none on paper
+    pdf = tmp_path / "figure.pdf"
+    HTML(string=snapshot_html(flat)).write_pdf(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "72", "-png", "-singlefile", str(pdf), str(tmp_path / "page")],
+        check=True,
+    )
+    compare(Image.open(tmp_path / "page.png"), GOLDEN / f"{name}-pdf.png", regen=False)
 
 
 def test_figures_in_the_browser_match_their_snapshots(

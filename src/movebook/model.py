@@ -759,6 +759,9 @@ class SiteConfig(Strict):
 
 class PdfConfig(Strict):
     page_size: Literal["A4", "Letter"] = "A4"
+    # summary: the program page, the tracker and the warning signs, for a clinic that prints
+    # the short version and leaves the detail to the web booklet
+    layout: Literal["full", "summary"] = "full"
 
 
 class Budget(Strict):

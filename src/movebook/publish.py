@@ -514,7 +514,12 @@ def _render_all(
         return
     context = multiprocessing.get_context()
     direct = context.get_start_method() != "forkserver"  # else the forkserver is the parent
-    waiting = deque(names)
+    if pdf and context.get_start_method() == "fork":
+        import weasyprint  # noqa: F401  (once here: each forked worker starts with it loaded)
+
+    # The longest first (a handout for each assessment that has none yet), so that no long
+    # one starts last while the other workers sit idle.
+    waiting = deque(sorted(names, key=lambda name: -len(profiles[name].assessments)))
     idle: list[ProcessPoolExecutor] = []
     busy: dict[Future[Rendered | str], tuple[str, ProcessPoolExecutor]] = {}
     died: set[str] = set()

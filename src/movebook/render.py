@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import logging
+import math
 import mimetypes
 import re
 from collections.abc import Collection, Iterator, Mapping
@@ -31,6 +33,7 @@ from movebook.model import (
     Config,
     EducationPage,
     Exercise,
+    Figure,
     Library,
     Profile,
     Translation,
@@ -102,6 +105,16 @@ def markdown_html(text: str, shift: int = 0) -> Markup:
         strip_comments=True,
     )
     return Markup(CONTROL.sub("", _unwrap_dead_links(clean)))  # sanitized just above
+
+
+def halves(html: Markup) -> tuple[Markup, Markup]:
+    """The HTML cut before the heading nearest its middle: two columns about as long, for
+    paper, where the layout engine would otherwise balance them again and again."""
+    cuts = [match.start() for match in re.finditer(r"<h[2-4][ >]", html)][1:]
+    if not cuts:
+        return html, Markup("")
+    cut = min(cuts, key=lambda at: abs(len(html) - 2 * at))
+    return Markup(html[:cut]), Markup(html[cut:])
 
 
 def allowed_link(url: str) -> str | None:
@@ -190,6 +203,7 @@ def _environment(
     words = Words(language)
     env.install_gettext_translations(words.translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters["markdown"] = markdown_html
+    env.filters["halves"] = halves
     env.filters["css_string"] = css_string
     env.globals["words"] = words
     env.globals["csp"] = CONTENT_SECURITY_POLICY
@@ -414,6 +428,13 @@ def translated(words: Words, labels: Any) -> Any:
     return labels(**{name: _(str(getattr(labels, name))) for name in labels.__dataclass_fields__})
 
 
+def _size(text: str) -> int:
+    """About how much room Markdown takes on a card: its characters, and a part of a line
+    for each paragraph and list item."""
+    items = 1 + text.count("\n- ") + text.count("\n\n") + len(re.findall(r"\n\d\. ", text))
+    return len(text) + 45 * items
+
+
 class Context:
     """The template context shared by every page of one patient's booklet."""
 
@@ -449,6 +470,29 @@ class Context:
     def step_back(self, exercise: Exercise) -> Exercise | None:
         return self.visit.step_back(exercise)
 
+    def card_columns(self, exercise: Exercise, note: str | None) -> tuple[list[str], list[str]]:
+        """A card's parts on paper, in reading order, shared out between its two columns by
+        their length, so that the two come out about as tall without the layout engine
+        balancing them: 'dose', 'note', the exercise's sections, 'breathing', 'ladder'."""
+        sections = list(exercise.sections)
+        order = ["dose", "note", *sections[:2], "breathing", *sections[2:], "ladder"]
+        steps = exercise.meta.micro_steps
+        others = (self.next_step(exercise) is not None) + (self.step_back(exercise) is not None)
+        sizes = {
+            "dose": _size("") + 160,
+            "note": _size(note) if note else 0,
+            "breathing": _size(exercise.meta.breathing),
+            "ladder": _size("") + 90 + sum(len(s.step) + 45 for s in steps) + 200 * others,
+        }
+        lengths = [
+            sizes[name] if name in sizes else _size(exercise.sections[name]) for name in order
+        ]
+        total, left, cut = sum(lengths), 0, 0
+        for index, length in enumerate(lengths, 1):
+            if 2 * left + length <= total:  # its middle is in the first half
+                left, cut = left + length, index
+        return order[:cut], order[cut:]
+
     def dose_for(self, exercise: Exercise) -> PlannedDose:
         return self.visit.steps[exercise.id].dose
 
@@ -462,6 +506,7 @@ class Context:
             "clinic": self.config.clinic,
             "logo": self._logo(medium),
             "page_size": self.config.pdf.page_size,
+            "pdf_layout": self.config.pdf.layout,
             "person": self.person,
             "plan": self.plan,
             "assessment": self.assessment,
@@ -492,7 +537,8 @@ class Context:
             "mcid": self.config.mcid,
             "chart_svg": self.chart_svg,
             "chart_rows": self.chart_rows,
-            "figure_svg": self.figure_svg,
+            "figure_svg": self.figure_svg if medium == "web" else self.figure_img,
+            "card_columns": self.card_columns,
             "figure_moves": figure_moves,
             "qr_code": qr_code(self.link) if self.link and medium == "print" else None,
             **page,
@@ -525,13 +571,22 @@ class Context:
         figure = exercise.meta.figure
         if figure is None:
             return None
-        svg = figure_svg(
-            figure,
-            figure_id(exercise),
-            labels=self._translated(FigureLabels),
-            accent=self.config.clinic.accent,
-        )
-        return Markup(svg)  # built from escaped parts by figure.py
+        labels = self._translated(FigureLabels)
+        return Markup(drawn(figure, figure_id(exercise), labels, self.config.clinic.accent))
+
+    def figure_img(self, exercise: Exercise) -> Markup | None:
+        """The figure for paper: the same SVG as an image, its alt text the figure's. The
+        layout engine styles and lays out an image as one box, where inline SVG is some
+        three hundred elements; and one image placed twice is read once."""
+        figure = exercise.meta.figure
+        if figure is None:
+            return None
+        labels = self._translated(FigureLabels)
+        svg = drawn(figure, figure_id(exercise), labels, self.config.clinic.accent, flat=True)
+        data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+        return Markup(
+            '<img class="figure-svg" src="data:image/svg+xml;base64,{}" alt="{}">'
+        ).format(Markup(data), figure.alt)
 
     def chart_rows(self) -> list[tuple[str, str, str, str]]:
         return progress_rows(self.story.points, **self._chart_words())
@@ -698,6 +753,84 @@ def figure_id(exercise: Exercise) -> str:
     return f"fig-{exercise.id}"
 
 
+_DRAWN: dict[tuple[str, str, FigureLabels, str, bool], str] = {}
+_SVG = "{http://www.w3.org/2000/svg}"
+_TRANSFORM = re.compile(r"(translate|rotate)\(([-\d.]+)(?:,([-\d.]+))?\)")
+Affine = tuple[float, float, float, float, float, float]
+
+
+def _then(m: Affine, transform: str) -> Affine:
+    """m followed by an SVG transform list of translate() and rotate()."""
+    for kind, first, second in _TRANSFORM.findall(transform):
+        a, b, c, d, e, f = m
+        if kind == "translate":
+            x, y = float(first), float(second or 0)
+            m = (a, b, c, d, a * x + c * y + e, b * x + d * y + f)
+        else:
+            cos, sin = math.cos(math.radians(float(first))), math.sin(math.radians(float(first)))
+            m = (a * cos + c * sin, b * cos + d * sin, c * cos - a * sin, d * cos - b * sin, e, f)
+    return m
+
+
+def _at(m: Affine, x: float, y: float) -> tuple[str, str]:
+    return _num(m[0] * x + m[2] * y + m[4]), _num(m[1] * x + m[3] * y + m[5])
+
+
+def _num(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def flat_svg(svg: str) -> str:
+    """The figure with its nested groups (one per joint, so the web can turn each) folded
+    into absolute coordinates: drawing it on paper then costs a line a limb, not a transform
+    a joint. Drawn the same."""
+    from xml.etree import ElementTree
+
+    ElementTree.register_namespace("", _SVG[1:-1])
+    root = ElementTree.fromstring(svg)
+
+    def fold(parent: ElementTree.Element, m: Affine) -> list[ElementTree.Element]:
+        kept: list[ElementTree.Element] = []
+        for child in list(parent):
+            here = _then(m, child.attrib.pop("transform", ""))
+            if child.tag == _SVG + "g" and not child.get("class"):
+                kept += fold(child, here)
+                continue
+            if child.tag == _SVG + "line":
+                for end in ("1", "2"):
+                    x, y = float(child.get("x" + end, 0)), float(child.get("y" + end, 0))
+                    child.set("x" + end, _at(here, x, y)[0])
+                    child.set("y" + end, _at(here, x, y)[1])
+            elif child.tag == _SVG + "circle":
+                cx, cy = _at(here, float(child.get("cx", 0)), float(child.get("cy", 0)))
+                child.set("cx", cx)
+                child.set("cy", cy)
+            elif child.tag == _SVG + "g":
+                child[:] = fold(child, here)
+            elif here != (1, 0, 0, 1, 0, 0):
+                child.set("transform", "matrix({})".format(" ".join(_num(v) for v in here)))
+            kept.append(child)
+        return kept
+
+    root[:] = fold(root, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0))
+    return ElementTree.tostring(root, encoding="unicode")
+
+
+def drawn(
+    figure: Figure, prefix: str, labels: FigureLabels, accent: str, flat: bool = False
+) -> str:
+    """figure_svg (flat_svg for paper), once per process for each figure: a build draws the
+    same few dozen figures for every patient, on the web pages and on paper."""
+    key = (figure.model_dump_json(), prefix, labels, accent, flat)
+    if key not in _DRAWN:
+        if len(_DRAWN) > 2000:  # a long-lived process (serve, the tests) edits figures
+            _DRAWN.clear()
+        svg = figure_svg(figure, prefix, labels=labels, accent=accent)
+        _DRAWN[key] = flat_svg(svg) if flat else svg
+    return _DRAWN[key]
+
+
 def figure_motion(library: Library | None) -> str:
     """The stylesheet rules that move every figure of the library on the web (the site's
     CSP allows no style attributes, so each joint's angles live in the stylesheet)."""
@@ -851,6 +984,28 @@ def _quiet_weasyprint() -> Iterator[None]:
         logger.propagate, logger.level = saved
 
 
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+@functools.cache
+def _font_config() -> Any:
+    """One font configuration a process: each web font is decoded and registered once, not
+    once a handout."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+@functools.lru_cache(maxsize=8)
+def _stylesheet(css: str, base_url: str, allowed: tuple[Path, ...]) -> Any:
+    """The handout's stylesheet, parsed once a process: every handout of a clinic has the
+    same one."""
+    from weasyprint import CSS
+
+    fetcher = asset_fetcher(list(allowed))
+    return CSS(string=css, base_url=base_url, url_fetcher=fetcher, font_config=_font_config())
+
+
 def render_pdf(
     booklet: Booklet, config: Config, project_root: Path | None, handout: str | None = None
 ) -> bytes:
@@ -861,15 +1016,19 @@ def render_pdf(
     allowed = [STATIC]
     if config.clinic.logo and project_root is not None:
         allowed.append(project_root / config.clinic.logo)
-    base = project_root if project_root is not None else STATIC
+    base_url = (project_root if project_root is not None else STATIC).resolve().as_uri() + "/"
+    html = booklet.handout if handout is None else handout
+    style = _STYLE.search(html)
+    sheets = []
     with _quiet_weasyprint():
-        document = HTML(
-            string=booklet.handout if handout is None else handout,
-            base_url=base.resolve().as_uri() + "/",
-            url_fetcher=asset_fetcher(allowed),
-        )
+        if style is not None:  # the first stylesheet, the theme's, is parsed once
+            sheets.append(_stylesheet(style[1], base_url, tuple(allowed)))
+            html = html[: style.start()] + html[style.end() :]
+        document = HTML(string=html, base_url=base_url, url_fetcher=asset_fetcher(allowed))
         _keep_safe_links(document.etree_element)
         pdf = document.write_pdf(
+            stylesheets=sheets,
+            font_config=_font_config(),
             pdf_variant="pdf/ua-1",
             pdf_identifier=PDF_IDENTIFIER,
             custom_metadata=True,
