@@ -1131,7 +1131,9 @@ def _prop_boxes(
             feet = [q[0] * away for name, q in p.items() if name.endswith(("ankle", "heel", "toe"))]
             return _chair(away * (max(feet) + 9), away * (min(knees) - 3), z, SEAT + CHAIR_BACK)
         else:
-            back_x = x - way * 12 if seated else x - way * 21
+            # A sitter's pelvis near the backrest; hands on the front half of the seat, so
+            # whoever leans on it stands or kneels clear of its front legs.
+            back_x = x - way * 12 if seated else x - way * 30
             top = SEAT + CHAIR_BACK
         front_x = back_x + way * 42
         return _chair(back_x, front_x, z, top)
