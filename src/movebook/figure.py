@@ -224,10 +224,10 @@ _TRUNK_PARTS: dict[str, tuple[tuple[str, float], ...]] = {
 # What a contact rests on, and the prop it needs. Heights are fixed where the thing is.
 SUPPORTS: dict[str, str | None] = {
     "floor": None, "chair": "chair", "chair_back": "chair", "bed": "bed", "step": "step",
-    "pillow": "pillow", "towel": "towel", "wall": "wall", "counter": "counter",
+    "pillow": "pillow", "towel": "towel", "wall": "wall", "counter": "counter", "rail": "rail",
 }  # fmt: skip
 # These are put where the body touches them: a pillow is as thick as the gap it fills.
-_LOCATING = {"wall", "counter", "chair_back", "pillow", "towel"}
+_LOCATING = {"wall", "counter", "rail", "chair_back", "pillow", "towel"}
 _THICKNESS = {"pillow": (2.0, 24.0), "towel": (1.0, 12.0)}
 
 # Where a hand may rest (`place`), on the hand's own side where there are two.
@@ -1041,7 +1041,7 @@ def _place_props(built: Scene, poses: Sequence[Pose], props: Mapping[str, str | 
             x = sum(s[0] for s in spots) / len(spots)
             z = sum(s[2] for s in spots) / len(spots)
             low = _lowest(solved.bones, contact, view)[0]
-            if contact.on in ("chair_back", "counter"):
+            if contact.on in ("chair_back", "counter", "rail"):
                 built.tops[contact.on] = low
             facing = 1.0 if _mv(solved.bones.frames["pelvis"], (1.0, 0.0, 0.0))[0] >= 0 else -1.0
             for box in _prop_boxes(contact, needs, x, z, low, p, facing, built.floor, pose):
@@ -1167,6 +1167,14 @@ def _prop_boxes(
         edge = edge + 3 if dx > 0 else edge - 3
         x0, x1 = (edge, edge + 7) if dx > 0 else (edge - 7, edge)
         return [Box3((x0, 0.0, z - 60), (x1, 200.0, z + 60))]
+    if prop == "rail":  # a handrail held at the hand's height, beside the body on its side
+        side = 1.0 if z >= p["pelvis"][2] else -1.0
+        bar = z + side * 6
+        return [
+            Box3((x - 45, low - 3, bar - 1), (x + 45, low, bar + 1)),
+            *(Box3((post - 1.5, 0.0, bar - 1), (post + 1.5, low - 3, bar + 1))
+              for post in (x - 40, x + 40)),
+        ]  # fmt: skip
     # counter: its top where the arms rest, reaching away from the body
     pelvis = p["pelvis"]
     way = 1.0 if x >= pelvis[0] else -1.0
@@ -1649,7 +1657,7 @@ def _props_svg(
             f'<line x1="{_n(left + 6)}" y1="{_n(y)}" x2="{_n(left + place.width - 6)}" '
             f'y2="{_n(y)}" stroke="{PROP_LINE}" stroke-width="2" stroke-linecap="round"/>'
         )
-    for order in ("wall", "mat", "bed", "step", "chair", "counter", "pillow", "towel"):
+    for order in ("wall", "mat", "bed", "step", "chair", "counter", "rail", "pillow", "towel"):
         for owner, name, box in built.boxes:
             if name != order or (owner is not None and owner != frame):
                 continue
