@@ -995,6 +995,8 @@ def _check_props(figure: Figure, problems: list[FigureProblem]) -> None:
             choices = ("knees",)  # squeezed between them; otherwise it is under a contact
         elif prop.name == "chair":
             choices = ("ahead",)  # in front of the feet, its seat towards them
+        elif prop.name == "counter":
+            choices = ("beside",)  # along the figure's far side, as one stands side-on to it
         else:
             choices = ()
         if prop.option is not None and prop.option not in choices:
@@ -1044,7 +1046,8 @@ def _place_props(built: Scene, poses: Sequence[Pose], props: Mapping[str, str | 
             if contact.on in ("chair_back", "counter", "rail"):
                 built.tops[contact.on] = low
             facing = 1.0 if _mv(solved.bones.frames["pelvis"], (1.0, 0.0, 0.0))[0] >= 0 else -1.0
-            for box in _prop_boxes(contact, needs, x, z, low, p, facing, built.floor, pose):
+            option = props.get(needs)
+            for box in _prop_boxes(contact, needs, x, z, low, p, facing, built.floor, option):
                 built.boxes.append((None, needs, box))
     if props.get("chair") == "ahead" and "chair" not in placed:
         p = built.frames[0].bones.points
@@ -1112,7 +1115,7 @@ def _prop_boxes(
     p: Mapping[str, Vec],
     facing: float,
     floor: float,
-    pose: Pose,
+    option: str | None,
 ) -> list[Box3]:
     """The boxes a prop is drawn from, placed at the contact that touches it."""
     if prop == "chair":
@@ -1177,6 +1180,8 @@ def _prop_boxes(
         ]  # fmt: skip
     # counter: its top where the arms rest, reaching away from the body
     pelvis = p["pelvis"]
+    if option == "beside":  # side-on: it runs along the body, behind it, under the hand
+        return [Box3((x - 90, 0.0, z - 50), (x + 20, low, z - 8))]
     way = 1.0 if x >= pelvis[0] else -1.0
     near = x - way * 6
     if low > HIGH_SHELF:  # above the head: a shelf on a wall, with room below it
