@@ -994,7 +994,8 @@ def _check_props(figure: Figure, problems: list[FigureProblem]) -> None:
         elif prop.name == "pillow":
             choices = ("knees",)  # squeezed between them; otherwise it is under a contact
         elif prop.name == "chair":
-            choices = ("ahead",)  # in front of the feet, its seat towards them
+            # ahead: in front of the feet, its seat towards them; edge: sat on its front half
+            choices = ("ahead", "edge")
         elif prop.name == "counter":
             choices = ("beside",)  # along the figure's far side, as one stands side-on to it
         else:
@@ -1134,9 +1135,9 @@ def _prop_boxes(
             feet = [q[0] * away for name, q in p.items() if name.endswith(("ankle", "heel", "toe"))]
             return _chair(away * (max(feet) + 9), away * (min(knees) - 3), z, SEAT + CHAIR_BACK)
         else:
-            # A sitter's pelvis near the backrest; hands on the front half of the seat, so
-            # whoever leans on it stands or kneels clear of its front legs.
-            back_x = x - way * 12 if seated else x - way * 30
+            # A sitter's pelvis near the backrest, or on the front half (`edge`); hands on
+            # the front half of the seat, so whoever leans on it stays clear of its legs.
+            back_x = x - way * (28 if option == "edge" else 12) if seated else x - way * 30
             top = SEAT + CHAIR_BACK
         front_x = back_x + way * 42
         return _chair(back_x, front_x, z, top)
