@@ -1144,10 +1144,12 @@ def _prop_boxes(
     if prop == "bed":
         xs = [q[0] for name, q in p.items() if q[1] < BED + 30]
         x0, x1 = min(min(xs) - 12, x - 100), max(max(xs) + 12, x + 100)
+        # The body lies near the edge it will get out over, the one nearer you.
+        z0, z1 = z - 60, z + 30
         return [
-            Box3((x0, BED - 14, z - 45), (x1, BED, z + 45)),
-            Box3((x0 + 4, 0.0, z - 40), (x0 + 10, BED - 14, z + 40)),
-            Box3((x1 - 10, 0.0, z - 40), (x1 - 4, BED - 14, z + 40)),
+            Box3((x0, BED - 14, z0), (x1, BED, z1)),
+            Box3((x0 + 4, 0.0, z0 + 5), (x0 + 10, BED - 14, z1 - 5)),
+            Box3((x1 - 10, 0.0, z0 + 5), (x1 - 4, BED - 14, z1 - 5)),
         ]
     if prop == "step":
         return [Box3((x - 20, 0.0, z - 30), (x + 24, STEP, z + 30))]
