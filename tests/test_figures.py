@@ -527,6 +527,21 @@ def test_knees_squeezed_together_have_arrows_pressing_in_from_each_side(
     assert sides == [("left", "in"), ("right", "in")]
 
 
+def test_a_back_let_down_has_its_arrow_pressing_on_it_from_above(
+    library: dict[str, Exercise],
+) -> None:
+    """The cat-camel's dip: the arrow comes down onto the middle of the back, not beside it."""
+    figure = figure_of(library["cat-camel"])
+    built, _ = figures.scene(figure)
+    assert built is not None
+    back = figures._page(built.frames[-1].bones.points["s2"], built.camera,
+                         figures.layout(figure, built))  # fmt: skip
+    [points] = arrows_of(figure_svg(figure, "fig-x", accent="#7a3b9c"))
+    tip, tail = points[(len(points) - 3) // 2 + 1], points[0]
+    assert tip[0] == pytest.approx(back[0], abs=1)
+    assert tail[1] < tip[1] < back[1]  # from above, pointing down, stopping on the back
+
+
 def test_a_tip_forward_arrow_turns_the_way_the_figure_faces() -> None:
     """Facing right, a part tipping forward turns clockwise on the page: behind the pelvis
     the arrow points up, as the back of the pelvis rises."""

@@ -1798,9 +1798,10 @@ def _arrow_paths(figure: Figure, built: Scene, place: Placement) -> list[list[tu
         if arrow.dir:
             x, y = _page(_point_path(last, arrow.at), camera, place)
             ux, uy = _DIRECTIONS[arrow.dir]
-            if arrow.at.partition("_")[0] in SIDES and (cx - x) * ux + (cy - y) * uy > 0:
-                # One side's knee or hand pushed towards the middle: pressed in from
-                # outside, so a pair of them meets the body, not each other.
+            pressed = arrow.at == "back" or arrow.at.partition("_")[0] in SIDES
+            if pressed and (cx - x) * ux + (cy - y) * uy > 0:
+                # One side's knee or hand pushed towards the middle, or the back let down:
+                # pressed in from outside, so a pair of them meets the body, not each other.
                 tip = (x - ux * _SIDE_ROOM, y - uy * _SIDE_ROOM)
                 paths.append([(tip[0] - ux * 28, tip[1] - uy * 28), tip])
                 continue
