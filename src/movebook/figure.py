@@ -1052,7 +1052,7 @@ def _place_props(built: Scene, poses: Sequence[Pose], props: Mapping[str, str | 
                 built.boxes.append((None, needs, box))
     if props.get("chair") == "ahead" and "chair" not in placed:
         p = built.frames[0].bones.points
-        toes = max(p["r_toe"][0], p["l_toe"][0])
+        toes = max(p[f"{side}_{end}"][0] for side in "rl" for end in ("toe", "heel"))
         built.boxes += [
             (None, "chair", box) for box in _chair(toes + 52, toes + 10, 0.0, SEAT + CHAIR_BACK)
         ]
