@@ -390,6 +390,64 @@ def test_a_bag_lifted_onto_a_high_shelf_sits_on_it(library: dict[str, Exercise])
     assert bags and bags[-1] == pytest.approx(shelf, abs=1)
 
 
+def test_a_hand_on_a_rail_stays_at_its_height(project: Path) -> None:
+    """A rail is drawn where the first frame's hand holds it; a later hand must still be on it."""
+    with_figure(
+        project,
+        """
+        figure:
+          props: [rail, {counter: side}]
+          frames:
+            - base: standing
+              set: {far_shoulder: 45, far_elbow: 50}
+              contacts: [feet, {far_hand: rail}]
+            - set: {far_shoulder: 0, far_elbow: 0}
+          alt: Stand holding a rail.
+        """,
+    )
+    assert problems(project, BRIDGE) == [
+        f"{BRIDGE}:{at(1)}: figure.props[1]: expected one of beside for counter, got 'side'",
+    ]
+    path = project / BRIDGE
+    path.write_text(path.read_text("utf-8").replace(", {counter: side}", ""), "utf-8")
+    assert problems(project, BRIDGE) == [
+        f"{BRIDGE}:{at(6)}: figure.frames[1].contacts[1]: expected far_hand resting on the "
+        "rail, got far_hand 48 below it",
+    ]
+
+
+def test_a_rail_and_a_counter_beside_stand_behind_the_hand_that_holds_them(
+    library: dict[str, Exercise],
+) -> None:
+    """Held by the far hand, a stair rail and a counter one stands side-on to are beyond the
+    body, drawn behind it, their tops under that hand in every frame."""
+    for name, prop in (("stair-practice", "rail"), ("single-leg-rdl", "counter")):
+        figure = figure_of(library[name])
+        built, _ = figures.scene(figure)
+        assert built is not None
+        boxes = [box for _, kind, box in built.boxes if kind == prop]
+        top = max(box.high[1] for box in boxes)
+        for solved in built.frames:
+            hand = solved.bones.points["l_hand"]
+            assert hand[1] - 3.5 == pytest.approx(top, abs=figures.TOLERANCE), name
+            assert any(box.low[0] <= hand[0] <= box.high[0] for box in boxes), name
+            assert all(box.high[2] < solved.bones.points["l_shoulder"][2] for box in boxes)
+        svg = figure_svg(figure, "fig-x")
+        assert f'fill="none" stroke="{figures.PROP_LINE}"' not in svg, name  # none over the body
+
+
+def test_a_chair_sat_on_at_its_edge_has_the_pelvis_on_the_front_half_of_the_seat(
+    library: dict[str, Exercise],
+) -> None:
+    built, _ = figures.scene(figure_of(library["sit-to-stand"]))
+    assert built is not None
+    seat = next(box for _, name, box in built.boxes if name == "chair" and box.low[1] > 0)
+    pelvis = built.frames[0].bones.points["pelvis"][0]
+    assert seat.high[0] - 21 <= pelvis <= seat.high[0]  # the seat's front half
+    feet = built.frames[0].bones.points
+    assert feet["r_heel"][0] < feet["r_knee"][0]  # slid back, behind the knees
+
+
 def arrows_of(svg: str) -> list[list[tuple[float, float]]]:
     return [
         [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", points)]
@@ -468,6 +526,21 @@ def test_knees_squeezed_together_have_arrows_pressing_in_from_each_side(
             )
         )
     assert sides == [("left", "in"), ("right", "in")]
+
+
+def test_a_back_let_down_has_its_arrow_pressing_on_it_from_above(
+    library: dict[str, Exercise],
+) -> None:
+    """The cat-camel's dip: the arrow comes down onto the middle of the back, not beside it."""
+    figure = figure_of(library["cat-camel"])
+    built, _ = figures.scene(figure)
+    assert built is not None
+    back = figures._page(built.frames[-1].bones.points["s2"], built.camera,
+                         figures.layout(figure, built))  # fmt: skip
+    [points] = arrows_of(figure_svg(figure, "fig-x", accent="#7a3b9c"))
+    tip, tail = points[(len(points) - 3) // 2 + 1], points[0]
+    assert tip[0] == pytest.approx(back[0], abs=1)
+    assert tail[1] < tip[1] < back[1]  # from above, pointing down, stopping on the back
 
 
 def test_a_tip_forward_arrow_turns_the_way_the_figure_faces() -> None:
@@ -682,7 +755,10 @@ def test_the_figure_moves_until_paused_and_stays_still_when_motion_is_reduced(
 
 
 def test_the_gallery_shows_every_exercise_with_its_figure(project: Path) -> None:
-    with_figure(project, "")  # the glute bridge has no figure now
+    with_figure(project, "")  # the glute bridge has no figure now, nor its Spanish alt text
+    spanish = project / "content/locale/es/exercises/strength/glute-bridge.md"
+    lines = spanish.read_text("utf-8").splitlines(keepends=True)
+    spanish.write_text("".join(x for x in lines if not x.startswith("figure_alt:")), "utf-8")
     target = project / "gallery.html"
     result = CliRunner().invoke(
         main, ["figures", "--project", str(project), "--output", str(target)]

@@ -224,10 +224,10 @@ _TRUNK_PARTS: dict[str, tuple[tuple[str, float], ...]] = {
 # What a contact rests on, and the prop it needs. Heights are fixed where the thing is.
 SUPPORTS: dict[str, str | None] = {
     "floor": None, "chair": "chair", "chair_back": "chair", "bed": "bed", "step": "step",
-    "pillow": "pillow", "towel": "towel", "wall": "wall", "counter": "counter",
+    "pillow": "pillow", "towel": "towel", "wall": "wall", "counter": "counter", "rail": "rail",
 }  # fmt: skip
 # These are put where the body touches them: a pillow is as thick as the gap it fills.
-_LOCATING = {"wall", "counter", "chair_back", "pillow", "towel"}
+_LOCATING = {"wall", "counter", "rail", "chair_back", "pillow", "towel"}
 _THICKNESS = {"pillow": (2.0, 24.0), "towel": (1.0, 12.0)}
 
 # Where a hand may rest (`place`), on the hand's own side where there are two.
@@ -994,7 +994,10 @@ def _check_props(figure: Figure, problems: list[FigureProblem]) -> None:
         elif prop.name == "pillow":
             choices = ("knees",)  # squeezed between them; otherwise it is under a contact
         elif prop.name == "chair":
-            choices = ("ahead",)  # in front of the feet, its seat towards them
+            # ahead: in front of the feet, its seat towards them; edge: sat on its front half
+            choices = ("ahead", "edge")
+        elif prop.name == "counter":
+            choices = ("beside",)  # along the figure's far side, as one stands side-on to it
         else:
             choices = ()
         if prop.option is not None and prop.option not in choices:
@@ -1041,14 +1044,15 @@ def _place_props(built: Scene, poses: Sequence[Pose], props: Mapping[str, str | 
             x = sum(s[0] for s in spots) / len(spots)
             z = sum(s[2] for s in spots) / len(spots)
             low = _lowest(solved.bones, contact, view)[0]
-            if contact.on in ("chair_back", "counter"):
+            if contact.on in ("chair_back", "counter", "rail"):
                 built.tops[contact.on] = low
             facing = 1.0 if _mv(solved.bones.frames["pelvis"], (1.0, 0.0, 0.0))[0] >= 0 else -1.0
-            for box in _prop_boxes(contact, needs, x, z, low, p, facing, built.floor, pose):
+            option = props.get(needs)
+            for box in _prop_boxes(contact, needs, x, z, low, p, facing, built.floor, option):
                 built.boxes.append((None, needs, box))
     if props.get("chair") == "ahead" and "chair" not in placed:
         p = built.frames[0].bones.points
-        toes = max(p["r_toe"][0], p["l_toe"][0])
+        toes = max(p[f"{side}_{end}"][0] for side in "rl" for end in ("toe", "heel"))
         built.boxes += [
             (None, "chair", box) for box in _chair(toes + 52, toes + 10, 0.0, SEAT + CHAIR_BACK)
         ]
@@ -1112,7 +1116,7 @@ def _prop_boxes(
     p: Mapping[str, Vec],
     facing: float,
     floor: float,
-    pose: Pose,
+    option: str | None,
 ) -> list[Box3]:
     """The boxes a prop is drawn from, placed at the contact that touches it."""
     if prop == "chair":
@@ -1131,17 +1135,21 @@ def _prop_boxes(
             feet = [q[0] * away for name, q in p.items() if name.endswith(("ankle", "heel", "toe"))]
             return _chair(away * (max(feet) + 9), away * (min(knees) - 3), z, SEAT + CHAIR_BACK)
         else:
-            back_x = x - way * 12 if seated else x - way * 21
+            # A sitter's pelvis near the backrest, or on the front half (`edge`); hands on
+            # the front half of the seat, so whoever leans on it stays clear of its legs.
+            back_x = x - way * (28 if option == "edge" else 12) if seated else x - way * 30
             top = SEAT + CHAIR_BACK
         front_x = back_x + way * 42
         return _chair(back_x, front_x, z, top)
     if prop == "bed":
         xs = [q[0] for name, q in p.items() if q[1] < BED + 30]
         x0, x1 = min(min(xs) - 12, x - 100), max(max(xs) + 12, x + 100)
+        # The body lies near the edge it will get out over, the one nearer you.
+        z0, z1 = z - 60, z + 30
         return [
-            Box3((x0, BED - 14, z - 45), (x1, BED, z + 45)),
-            Box3((x0 + 4, 0.0, z - 40), (x0 + 10, BED - 14, z + 40)),
-            Box3((x1 - 10, 0.0, z - 40), (x1 - 4, BED - 14, z + 40)),
+            Box3((x0, BED - 14, z0), (x1, BED, z1)),
+            Box3((x0 + 4, 0.0, z0 + 5), (x0 + 10, BED - 14, z1 - 5)),
+            Box3((x1 - 10, 0.0, z0 + 5), (x1 - 4, BED - 14, z1 - 5)),
         ]
     if prop == "step":
         return [Box3((x - 20, 0.0, z - 30), (x + 24, STEP, z + 30))]
@@ -1165,8 +1173,18 @@ def _prop_boxes(
         edge = edge + 3 if dx > 0 else edge - 3
         x0, x1 = (edge, edge + 7) if dx > 0 else (edge - 7, edge)
         return [Box3((x0, 0.0, z - 60), (x1, 200.0, z + 60))]
+    if prop == "rail":  # a handrail held at the hand's height, beside the body on its side
+        side = 1.0 if z >= p["pelvis"][2] else -1.0
+        bar = z + side * 6
+        return [
+            Box3((x - 45, low - 3, bar - 1), (x + 45, low, bar + 1)),
+            *(Box3((post - 1.5, 0.0, bar - 1), (post + 1.5, low - 3, bar + 1))
+              for post in (x - 40, x + 40)),
+        ]  # fmt: skip
     # counter: its top where the arms rest, reaching away from the body
     pelvis = p["pelvis"]
+    if option == "beside":  # side-on: it runs along the body, behind it, under the hand
+        return [Box3((x - 90, 0.0, z - 50), (x + 20, low, z - 8))]
     way = 1.0 if x >= pelvis[0] else -1.0
     near = x - way * 6
     if low > HIGH_SHELF:  # above the head: a shelf on a wall, with room below it
@@ -1647,7 +1665,7 @@ def _props_svg(
             f'<line x1="{_n(left + 6)}" y1="{_n(y)}" x2="{_n(left + place.width - 6)}" '
             f'y2="{_n(y)}" stroke="{PROP_LINE}" stroke-width="2" stroke-linecap="round"/>'
         )
-    for order in ("wall", "mat", "bed", "step", "chair", "counter", "pillow", "towel"):
+    for order in ("wall", "mat", "bed", "step", "chair", "counter", "rail", "pillow", "towel"):
         for owner, name, box in built.boxes:
             if name != order or (owner is not None and owner != frame):
                 continue
@@ -1780,9 +1798,10 @@ def _arrow_paths(figure: Figure, built: Scene, place: Placement) -> list[list[tu
         if arrow.dir:
             x, y = _page(_point_path(last, arrow.at), camera, place)
             ux, uy = _DIRECTIONS[arrow.dir]
-            if arrow.at.partition("_")[0] in SIDES and (cx - x) * ux + (cy - y) * uy > 0:
-                # One side's knee or hand pushed towards the middle: pressed in from
-                # outside, so a pair of them meets the body, not each other.
+            pressed = arrow.at == "back" or arrow.at.partition("_")[0] in SIDES
+            if pressed and (cx - x) * ux + (cy - y) * uy > 0:
+                # One side's knee or hand pushed towards the middle, or the back let down:
+                # pressed in from outside, so a pair of them meets the body, not each other.
                 tip = (x - ux * _SIDE_ROOM, y - uy * _SIDE_ROOM)
                 paths.append([(tip[0] - ux * 28, tip[1] - uy * 28), tip])
                 continue

@@ -573,7 +573,7 @@ FigureView = Literal["side", "front"]
 FigureLayout = Literal["overlay", "sequence"]
 PropName = Literal[
     "mat", "chair", "bed", "wall", "step", "band", "bag", "stick", "pillow", "towel", "counter",
-    "weight",
+    "weight", "rail",
 ]  # fmt: skip
 # A straight arrow one way, or a curved one round the point: the part tips forward, back,
 # or rocks both ways; or turns to the figure's left or right, on a ring round the body.
