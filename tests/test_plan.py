@@ -20,7 +20,8 @@ from movebook.model import Profile
 from movebook.plan import Plan, build_plan, patient_of, plan_dose, why_not
 from movebook.plan.rituals import _flow
 from movebook.project import load_project
-from movebook.views import plan_json_text
+from movebook.render import render_booklet
+from movebook.views import plan_json_text, plan_text
 
 PROJECT = load_project(REPO)
 LIBRARY = PROJECT.library
@@ -447,3 +448,16 @@ def test_a_task_drill_is_given_only_for_its_goal() -> None:
             meta = planned.exercise.meta
             if meta.block == "integration" and meta.tasks and not planned.held:
                 assert set(meta.tasks) & goals, (profile.id, planned.id)
+
+
+def test_a_one_sided_finding_says_which_side_first_even_without_its_extra_set() -> None:
+    """Astrid's right-sided weakness: her maintenance routine has no room for the extra set
+    on the right, so the line still says to start there, in the terminal and the booklet."""
+    profile = PROJECT.profiles["astrid-lindqvist"]
+    plan = plan_for(profile)
+    plank = next(p for p in plan.exercises() if p.id == "side-plank-from-knees")
+    assert plank.side == "right" and plank.dose.extra_side is None
+    assert "each side, right first" in plan_text(plan, PROJECT.library)
+    booklet = render_booklet(REPO, PROJECT.config, PROJECT.library, profile)
+    page = booklet.pages["exercise-side-plank-from-knees.html"]
+    assert "Start with your right side, the side that needs the work." in page

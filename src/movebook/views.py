@@ -17,8 +17,9 @@ from movebook.wording import Words
 ENGLISH = Words("en")
 
 
-def dose_text(dose: PlannedDose) -> str:
-    """`2 x 6 reps (3-1-3), hold 5 s, each side, once a day`."""
+def dose_text(dose: PlannedDose, side: str | None = None) -> str:
+    """`2 x 6 reps (3-1-3), hold 5 s, each side, once a day`; a one-sided finding's side
+    first (`each side, right first`)."""
     parts = []
     if dose.minutes:
         parts.append(
@@ -39,6 +40,8 @@ def dose_text(dose: PlannedDose) -> str:
         parts.append(f"each side, one set more with the load in the {dose.extra_hand} hand")
     elif dose.per_side and dose.extra_side:
         parts.append(f"each side, one set more on the {dose.extra_side}")
+    elif dose.per_side and side in ("left", "right"):
+        parts.append(f"each side, {side} first")
     elif dose.per_side:
         parts.append("each side")
     if dose.per_day:
@@ -206,7 +209,7 @@ def plan_text(
         )
         for planned in session.exercises:
             meta = planned.exercise.meta
-            amount = dose_text(planned.dose)
+            amount = dose_text(planned.dose, planned.side)
             if planned.when or planned.every_min:  # the note's timing replaces the count
                 often = ENGLISH.dose_often(planned.dose, planned, mid_line=True)
                 amount = amount.rsplit(", ", 1)[0] + ", " + often
