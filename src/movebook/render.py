@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import base64
 import dataclasses
 import functools
@@ -993,7 +994,15 @@ def _font_config() -> Any:
     once a handout."""
     from weasyprint.text.fonts import FontConfiguration
 
+    # Let it go while the interpreter still has the libraries its __del__ calls: at exit a
+    # cached one would print an ignored TypeError.
+    atexit.register(_forget_fonts)
     return FontConfiguration()
+
+
+def _forget_fonts() -> None:
+    _stylesheet.cache_clear()
+    _font_config.cache_clear()
 
 
 @functools.lru_cache(maxsize=8)
