@@ -119,3 +119,25 @@ def test_an_unknown_layout_is_named_in_one_line(tmp_path: Path) -> None:
     assert problems(root) == [
         "movebook.yaml:16: pdf.layout: expected one of 'full' or 'summary', got 'short'"
     ]
+
+
+@pytest.mark.parametrize("name", PATIENTS)
+def test_the_tracker_has_a_box_for_each_time_a_session_is_done(project: Project, name: str) -> None:
+    """Each week, each session's row has, on each day the week's rhythm does it, as many tick
+    boxes as it is done that day (Kwame's reset every two hours: five), and none on the others."""
+    plan = plan_of(project, name)
+    booklet = render_booklet(project.root, project.config, project.library, project.profiles[name])
+    tracker = booklet.handout[booklet.handout.index('id="tracker"') :]
+    words = Words(project.profiles[name].language or project.config.defaults.language)
+    for session in plan.sessions:
+        row = re.search(
+            rf'<th scope="row">{re.escape(words.session_name(session))}</th>(.*?)</tr>',
+            tracker,
+            re.DOTALL,
+        )
+        assert row, session.id
+        cells = re.findall(r'<td class="day(?: boxes-(\d+))?">', row.group(1))
+        expected = [
+            str(session.per_day or 1) if session.id in ids else "" for ids in plan.weekly_rhythm
+        ]
+        assert cells == expected, session.id
