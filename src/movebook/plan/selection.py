@@ -212,9 +212,7 @@ def _favoured(exercise: Exercise, patient: Patient, library: Library) -> bool:
 def _relevant(exercise: Exercise, patient: Patient, library: Library) -> bool:
     """Does it serve this patient: a finding, a goal, or the direction that eases them? The
     practice of a daily task serves a patient with that task."""
-    if exercise.meta.block == TASK_BLOCK and exercise.meta.tasks:
-        return bool(set(exercise.meta.tasks) & set(patient.tasks))
-    return (
+    return not _foreign_task(exercise, patient) and (
         bool(set(exercise.meta.targets) & set(patient.findings))
         or bool(set(exercise.meta.tasks) & set(patient.tasks))
         or _favoured(exercise, patient, library)
