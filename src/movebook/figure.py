@@ -2143,7 +2143,14 @@ KEYS = ("0%,10%", "23.3%", "36.7%", "50%", "63.3%", "76.7%", "90%,100%")
 def animation_css(figure: Figure, id_prefix: str) -> str:
     """The stylesheet rules that make one figure move: keyframes turning each joint through
     its angle at each stop (and the pelvis to its place), named after the figure. Only names:
-    booklet.css says when they play. Empty for a figure that stays still."""
+    booklet.css says when they play. Empty for a figure that stays still. Cached: every page
+    that shows the exercise asks again."""
+    return _animation_css_cached(_figure_key(figure), id_prefix)
+
+
+@functools.lru_cache(maxsize=1024)
+def _animation_css_cached(key: str, id_prefix: str) -> str:
+    figure = _parse(key)
     built, problems = scene(figure)
     if built is None or problems or figure.layout != "overlay" or len(figure.frames) < 2:
         return ""

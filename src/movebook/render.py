@@ -89,9 +89,11 @@ HEADERS = [
 # --- Markdown -----------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=2048)
 def markdown_html(text: str, shift: int = 0) -> Markup:
     """Markdown to HTML through an allow-list sanitizer: raw HTML can't smuggle in anything,
-    and a link whose address is not allowed becomes its plain text."""
+    and a link whose address is not allowed becomes its plain text. Cached: an exercise's
+    sections are the same on every page and in every booklet that shows them."""
     html = markdown.markdown(CONTROL.sub("", text), extensions=["sane_lists"], output_format="html")
     for level in range(4, 0, -1) if shift else ():
         html = html.replace(f"<h{level}", f"<h{min(6, level + shift)}")
