@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -15,7 +16,7 @@ from conftest import bundled_copy, problems
 from movebook.course import plan_course
 from movebook.plan import Plan
 from movebook.project import Project, load_project
-from movebook.render import render_booklet, render_pdf
+from movebook.render import TRACKER_FIRST, render_booklet, render_pdf
 from movebook.wording import Words
 
 REPO = Path(__file__).resolve().parents[1]
@@ -123,21 +124,31 @@ def test_an_unknown_layout_is_named_in_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", PATIENTS)
 def test_the_tracker_has_a_box_for_each_time_a_session_is_done(project: Project, name: str) -> None:
-    """Each week, each session's row has, on each day the week's rhythm does it, as many tick
-    boxes as it is done that day (Kwame's reset every two hours: five), and none on the others."""
+    """Each week, each session's row has, in each day's column the week's rhythm does it, as
+    many tick boxes as it is done that day (Kwame's reset every two hours: five), and none in
+    the others. The boxes are the row's background image: read where it draws them."""
     plan = plan_of(project, name)
     booklet = render_booklet(project.root, project.config, project.library, project.profiles[name])
     tracker = booklet.handout[booklet.handout.index('id="tracker"') :]
     words = Words(project.profiles[name].language or project.config.defaults.language)
     for session in plan.sessions:
         row = re.search(
-            rf'<th scope="row">{re.escape(words.session_name(session))}</th>(.*?)</tr>',
+            rf'<tr class="(tracker-row-\d+)">\s*<th scope="row">'
+            rf"{re.escape(words.session_name(session))}</th>",
             tracker,
-            re.DOTALL,
         )
         assert row, session.id
-        cells = re.findall(r'<td class="day(?: boxes-(\d+))?">', row.group(1))
-        expected = [
-            str(session.per_day or 1) if session.id in ids else "" for ids in plan.weekly_rhythm
-        ]
-        assert cells == expected, session.id
+        image = re.search(
+            rf'\.{row[1]} {{ background: [^}}]* url\("data:image/svg\+xml,([^"]+)"\)',
+            booklet.handout,
+        )
+        assert image, session.id
+        svg = unquote(image[1])
+        width = float(re.search(r"viewBox='0 0 ([\d.]+) ", svg)[1])  # type: ignore[index]
+        day = (100 - TRACKER_FIRST) / 7
+        counts = [0] * 7
+        for x in re.findall(r"M([\d.]+) [\d.]+h34v34h-34z", svg):
+            middle = (float(x) + 17) / width * 100 - TRACKER_FIRST
+            counts[int(middle // day)] += 1
+        expected = [session.per_day or 1 if session.id in ids else 0 for ids in plan.weekly_rhythm]
+        assert counts == expected, session.id

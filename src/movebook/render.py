@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypedDict
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import jinja2
 import markdown
@@ -431,6 +431,18 @@ def translated(words: Words, labels: Any) -> Any:
     return labels(**{name: _(str(getattr(labels, name))) for name in labels.__dataclass_fields__})
 
 
+# The tracker (handout.css): its width on the page in millimetres (the page less its margins;
+# a clinic's own margins only stretch the boxes a little), the share of it the session's name
+# takes (per cent), and the room for one tick box. A box is 3.4 mm square, 0.5 mm in from
+# its room, drawn from its top left corner (in tenths of a mm); square, as rounded corners
+# are curves WeasyPrint works out one by one.
+TRACKER_WIDTH = {"A4": 186.0, "Letter": 191.9}
+TRACKER_FIRST = 21.5
+TICK = 4.4
+TICK_INSET = 5.0
+TICK_PATH = "h34v34h-34z"
+
+
 def _size(text: str) -> int:
     """About how much room Markdown takes on a card: its characters, and a part of a line
     for each paragraph and list item."""
@@ -496,6 +508,41 @@ class Context:
                 left, cut = left + length, index
         return order[:cut], order[cut:]
 
+    def tracker_css(self) -> Markup:
+        """The four-week tracker's tick boxes, drawn as one background a session's row: a
+        box for each time the session is done that day, up to three a line, centred in the
+        day's column. One image a row, where one a day (or one element a box) cost a tenth
+        of a handout's time."""
+        rhythm = self.plan.weekly_rhythm
+        rules = []
+        for number, session in enumerate(self.plan.sessions, 1):
+            counts = [min(session.per_day or 1, 9) if session.id in ids else 0 for ids in rhythm]
+            lines = max(((n + 2) // 3 for n in counts), default=0)
+            if not lines:
+                continue
+            # in tenths of a millimetre
+            width, height = TRACKER_WIDTH[self.config.pdf.page_size] * 10, lines * TICK * 10
+            column = (100 - TRACKER_FIRST) / 100 * width / len(counts)
+            path = []
+            for day, count in enumerate(counts):
+                middle = TRACKER_FIRST / 100 * width + (day + 0.5) * column
+                across, down = min(count, 3), (count + 2) // 3
+                for box in range(count):
+                    x = middle + (box % 3 - across / 2) * TICK * 10 + TICK_INSET
+                    y = height / 2 + (box // 3 - down / 2) * TICK * 10 + TICK_INSET
+                    path.append(f"M{x:.1f} {y:.1f}{TICK_PATH}")
+            svg = (
+                "<svg xmlns='http://www.w3.org/2000/svg' preserveAspectRatio='none' "
+                f"viewBox='0 0 {width:.0f} {height:.0f}'><path d='{''.join(path)}' fill='none' "
+                "stroke='#1d2321' stroke-width='4'/></svg>"
+            )
+            rules.append(
+                f".tracker-row-{number} {{ background: no-repeat 0 50% / 100% {lines * TICK:.1f}mm"
+                f' url("data:image/svg+xml,{quote(svg)}"); }}'
+                f" .tracker-row-{number} td.day {{ height: {lines * TICK:.1f}mm; }}"
+            )
+        return Markup("\n".join(rules))  # numbers only, and the image percent-encoded
+
     def dose_for(self, exercise: Exercise) -> PlannedDose:
         return self.visit.steps[exercise.id].dose
 
@@ -542,6 +589,7 @@ class Context:
             "chart_rows": self.chart_rows,
             "figure_svg": self.figure_svg if medium == "web" else self.figure_img,
             "card_columns": self.card_columns,
+            "tracker_css": self.tracker_css,
             "figure_moves": figure_moves,
             "qr_code": qr_code(self.link) if self.link and medium == "print" else None,
             **page,
