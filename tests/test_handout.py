@@ -3,6 +3,7 @@ a handout stays short, and a clinic can print the summary only."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from pathlib import Path
@@ -16,7 +17,7 @@ from conftest import bundled_copy, problems
 from movebook.course import plan_course
 from movebook.plan import Plan
 from movebook.project import Project, load_project
-from movebook.render import TRACKER_FIRST, render_booklet, render_pdf
+from movebook.render import TRACKER_FIRST, render_booklet, render_pdf, shared_stop_signs
 from movebook.wording import Words
 
 REPO = Path(__file__).resolve().parents[1]
@@ -152,3 +153,46 @@ def test_the_tracker_has_a_box_for_each_time_a_session_is_done(project: Project,
             counts[int(middle // day)] += 1
         expected = [session.per_day or 1 if session.id in ids else 0 for ids in plan.weekly_rhythm]
         assert counts == expected, session.id
+
+
+SHARED = (
+    "Pain spreads into your buttock or leg, or you feel pins and needles or numbness.",
+    "Your back pain is sharper than when you started, or stays worse after you rest.",
+)
+
+
+@pytest.mark.parametrize("name", PATIENTS)
+def test_the_stop_signs_every_exercise_shares_are_printed_once(
+    project: Project, handouts: dict[str, list[str]], name: str
+) -> None:
+    """The two stop signs nearly every exercise lists are printed once, in the rule for every
+    exercise; each card keeps its own signs and points to the rule. The web pages, one
+    exercise a page, keep them all."""
+    assert shared_stop_signs(project.library) == SHARED
+    text = " ".join(handouts[name])
+    for sign in SHARED:
+        assert text.count(sign) == 1, sign
+    rule = text[text.index("One rule for every exercise") :]
+    assert rule.index("Stop any exercise if:") < rule.index(SHARED[0]) < rule.index(SHARED[1])
+    cards = len(re.findall(r"\bStop if\b", text))
+    assert (
+        cards
+        and text.count("Also stop for the signs under “One rule for every exercise”.") == cards
+    )
+    booklet = render_booklet(project.root, project.config, project.library, project.profiles[name])
+    for exercise in project.library.exercises.values():
+        page = booklet.pages.get(f"exercise-{exercise.id}.html")
+        if page is not None and SHARED[0] in " ".join(exercise.sections["Stop if"].split()):
+            assert SHARED[0] in " ".join(page.split()), exercise.id
+
+
+def test_a_stop_sign_is_shared_when_a_quarter_of_the_exercises_list_it(project: Project) -> None:
+    library = project.library
+    exercises = dict(library.exercises)
+    rare = "You feel dizzy or short of breath. Breathe normally until it passes."
+    assert rare not in shared_stop_signs(library)
+    for key in list(exercises)[: len(exercises) // 4 + 1]:
+        old = exercises[key]
+        sections = {**old.sections, "Stop if": old.sections["Stop if"] + f"\n- {rare}"}
+        exercises[key] = dataclasses.replace(old, sections=sections)
+    assert rare in shared_stop_signs(dataclasses.replace(library, exercises=exercises))

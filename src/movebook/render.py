@@ -443,6 +443,31 @@ TICK_INSET = 5.0
 TICK_PATH = "h34v34h-34z"
 
 
+STOP_SECTION = "Stop if"
+_ITEM = re.compile(r"^- (.+\n?(?:  .+\n?)*)", re.MULTILINE)  # a Markdown list item, wrapped
+
+
+def shared_stop_signs(library: Library) -> tuple[str, ...]:
+    """The stop signs that a quarter or more of the library's exercises (and at least three)
+    list word for word, in the order they first come: the rule for every exercise. On paper
+    they are printed once, not on every card."""
+    counts: dict[str, int] = {}
+    for exercise in library.exercises.values():
+        for item in dict.fromkeys(_items(exercise.sections.get(STOP_SECTION, ""))):
+            counts[item] = counts.get(item, 0) + 1
+    least = max(3, len(library.exercises) / 4)
+    return tuple(item for item, count in counts.items() if count >= least)
+
+
+def _items(text: str) -> list[str]:
+    return [" ".join(match[1].split()) for match in _ITEM.finditer(text)]
+
+
+def _without_items(text: str, items: Collection[str]) -> str:
+    kept = _ITEM.sub(lambda m: "" if " ".join(m[1].split()) in items else m[0], text)
+    return kept.strip()
+
+
 def _size(text: str) -> int:
     """About how much room Markdown takes on a card: its characters, and a part of a line
     for each paragraph and list item."""
@@ -475,6 +500,7 @@ class Context:
             language=self.language,
         )
         self.education = sorted(library.education.values(), key=lambda p: (p.meta.order, p.id))
+        self.shared_stops = shared_stop_signs(library)
         self.links = Links()
         # Pages for every planned exercise, and for its next step and step back where allowed.
         self.links.exercises.update(visit.steps)
@@ -484,6 +510,11 @@ class Context:
 
     def step_back(self, exercise: Exercise) -> Exercise | None:
         return self.visit.step_back(exercise)
+
+    def card_stops(self, exercise: Exercise) -> str:
+        """An exercise's own stop signs, for its card: those most of the library shares are
+        printed once, in the rule every exercise keeps to."""
+        return _without_items(exercise.sections.get(STOP_SECTION, ""), self.shared_stops)
 
     def card_columns(self, exercise: Exercise, note: str | None) -> tuple[list[str], list[str]]:
         """A card's parts on paper, in reading order, shared out between its two columns by
@@ -499,6 +530,7 @@ class Context:
             "breathing": _size(exercise.meta.breathing),
             "ladder": _size("") + 90 + sum(len(s.step) + 45 for s in steps) + 200 * others,
         }
+        sizes[STOP_SECTION] = _size(self.card_stops(exercise)) + 90
         lengths = [
             sizes[name] if name in sizes else _size(exercise.sections[name]) for name in order
         ]
@@ -589,6 +621,8 @@ class Context:
             "chart_rows": self.chart_rows,
             "figure_svg": self.figure_svg if medium == "web" else self.figure_img,
             "card_columns": self.card_columns,
+            "card_stops": self.card_stops,
+            "shared_stops": self.shared_stops,
             "tracker_css": self.tracker_css,
             "figure_moves": figure_moves,
             "qr_code": qr_code(self.link) if self.link and medium == "print" else None,
