@@ -544,7 +544,8 @@ class Context:
         """The four-week tracker's tick boxes, drawn as one background a session's row: a
         box for each time the session is done that day, up to three a line, centred in the
         day's column. One image a row, where one a day (or one element a box) cost a tenth
-        of a handout's time."""
+        of a handout's time; and one cell for the week's days, under the days' headings,
+        as an empty cell a day cost as much again."""
         rhythm = self.plan.weekly_rhythm
         rules = []
         for number, session in enumerate(self.plan.sessions, 1):
@@ -571,7 +572,7 @@ class Context:
             rules.append(
                 f".tracker-row-{number} {{ background: no-repeat 0 50% / 100% {lines * TICK:.1f}mm"
                 f' url("data:image/svg+xml,{quote(svg)}"); }}'
-                f" .tracker-row-{number} td.day {{ height: {lines * TICK:.1f}mm; }}"
+                f" .tracker-row-{number} td.days {{ height: {lines * TICK:.1f}mm; }}"
             )
         return Markup("\n".join(rules))  # numbers only, and the image percent-encoded
 
