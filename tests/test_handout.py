@@ -196,3 +196,18 @@ def test_a_stop_sign_is_shared_when_a_quarter_of_the_exercises_list_it(project: 
         sections = {**old.sections, "Stop if": old.sections["Stop if"] + f"\n- {rare}"}
         exercises[key] = dataclasses.replace(old, sections=sections)
     assert rare in shared_stop_signs(dataclasses.replace(library, exercises=exercises))
+
+
+@pytest.mark.parametrize("name", PATIENTS)
+def test_the_whole_day_fits_page_one_with_its_qr_code(project: Project, name: str) -> None:
+    """As a build makes it (site.base_url set, so with the QR code), page 1 ends with the day's
+    last exercise and the rule under it, and the contents start page 2: a long day (Aurelio's
+    five sessions) is set tighter, not spilled over onto a page of its own."""
+    link = "https://booklets.example/p/0123456789abcdef/#k=" + "k" * 43
+    profile = project.profiles[name]
+    booklet = render_booklet(project.root, project.config, project.library, profile, link=link)
+    pages = PdfReader(io.BytesIO(render_pdf(booklet, project.config, project.root))).pages
+    first, second = (" ".join(page.extract_text().split()) for page in pages[:2])
+    last = plan_of(project, name).sessions[-1].exercises[-1].exercise.meta.title
+    assert last in first and "Stop the set before your form slips." in first
+    assert second.startswith("Contents")
