@@ -22,11 +22,14 @@ from movebook.wording import Words
 
 REPO = Path(__file__).resolve().parents[1]
 PATIENTS = ("kwame-mensah", "maria-lopez", "aurelio-bianchi")  # phase 1, phase 3, chair only
+LINK = "https://booklets.example/p/0123456789abcdef/#k=" + "k" * 43  # a private link's length
 
 
 def handout_pages(project: Project, name: str, pdf_path: Path) -> list[str]:
-    """The handout as a patient gets it, one string of text a page."""
-    booklet = render_booklet(project.root, project.config, project.library, project.profiles[name])
+    """The handout as a patient gets it (site.base_url is set: with its QR code), one string of
+    text a page."""
+    profile = project.profiles[name]
+    booklet = render_booklet(project.root, project.config, project.library, profile, link=LINK)
     pdf_path.write_bytes(render_pdf(booklet, project.config, project.root))
     return [re.sub(r"\s+", " ", page.extract_text()) for page in PdfReader(pdf_path).pages]
 
@@ -203,9 +206,8 @@ def test_the_whole_day_fits_page_one_with_its_qr_code(project: Project, name: st
     """As a build makes it (site.base_url set, so with the QR code), page 1 ends with the day's
     last exercise and the rule under it, and the contents start page 2: a long day (Aurelio's
     five sessions) is set tighter, not spilled over onto a page of its own."""
-    link = "https://booklets.example/p/0123456789abcdef/#k=" + "k" * 43
     profile = project.profiles[name]
-    booklet = render_booklet(project.root, project.config, project.library, profile, link=link)
+    booklet = render_booklet(project.root, project.config, project.library, profile, link=LINK)
     pages = PdfReader(io.BytesIO(render_pdf(booklet, project.config, project.root))).pages
     first, second = (" ".join(page.extract_text().split()) for page in pages[:2])
     last = plan_of(project, name).sessions[-1].exercises[-1].exercise.meta.title
