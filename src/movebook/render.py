@@ -516,6 +516,13 @@ class Context:
         printed once, in the rule every exercise keeps to."""
         return _without_items(exercise.sections.get(STOP_SECTION, ""), self.shared_stops)
 
+    def shares_stops(self, exercise: Exercise) -> bool:
+        """Whether the exercise lists any of the stop signs printed once for every exercise
+        that does: only its card points there, as some exercises (a walk for narrowed nerve
+        canals, say) ask you to carry on through what others stop for."""
+        own = exercise.sections.get(STOP_SECTION, "")
+        return any(item in self.shared_stops for item in _items(own))
+
     def card_columns(self, exercise: Exercise, note: str | None) -> tuple[list[str], list[str]]:
         """A card's parts on paper, in reading order, shared out between its two columns by
         their length, so that the two come out about as tall without the layout engine
@@ -623,6 +630,7 @@ class Context:
             "figure_svg": self.figure_svg if medium == "web" else self.figure_img,
             "card_columns": self.card_columns,
             "card_stops": self.card_stops,
+            "shares_stops": self.shares_stops,
             "shared_stops": self.shared_stops,
             "tracker_css": self.tracker_css,
             "figure_moves": figure_moves,
