@@ -126,36 +126,66 @@ def test_an_unknown_layout_is_named_in_one_line(tmp_path: Path) -> None:
     ]
 
 
+def tracker_boxes(handout: str, label: str) -> list[int] | str:
+    """How many tick boxes the tracker's row for `label` draws in each day's column, read
+    from where the row's background image draws them; or the occasion its cell names."""
+    tracker = handout[handout.index('id="tracker"') :]
+    row = re.search(
+        rf'<tr class="(tracker-row-\d+)">\s*<th scope="row">{re.escape(label)}</th>\s*'
+        r'<td class="days" colspan="7">(?:<span class="occasion">([^<]*)</span>)?</td>',
+        tracker,
+    )
+    assert row, label
+    image = re.search(
+        rf'\.{row[1]} {{ background: [^}}]* url\("data:image/svg\+xml,([^"]+)"\)', handout
+    )
+    if row[2]:
+        assert image is None, label
+        return row[2]
+    assert image, label
+    svg = unquote(image[1])
+    width = float(re.search(r"viewBox='0 0 ([\d.]+) ", svg)[1])  # type: ignore[index]
+    day = (100 - TRACKER_FIRST) / 7
+    counts = [0] * 7
+    for x in re.findall(r"M([\d.]+) [\d.]+h46v46h-46z", svg):
+        counts[int(((float(x) + 23) / width * 100 - TRACKER_FIRST) // day)] += 1
+    return counts
+
+
 @pytest.mark.parametrize("name", PATIENTS)
 def test_the_tracker_has_a_box_for_each_time_a_session_is_done(project: Project, name: str) -> None:
     """Each week, each session's row has, in each day's column the week's rhythm does it, as
     many tick boxes as it is done that day (Kwame's reset every two hours: five), and none in
-    the others. The boxes are the row's background image: read where it draws them."""
+    the others. The day's practice has a row an item, boxed as often as that one is done
+    (Aurelio's walks: two a day); one done only on an occasion names it and has no boxes."""
     plan = plan_of(project, name)
     booklet = render_booklet(project.root, project.config, project.library, project.profiles[name])
-    tracker = booklet.handout[booklet.handout.index('id="tracker"') :]
     words = Words(project.profiles[name].language or project.config.defaults.language)
     for session in plan.sessions:
-        row = re.search(
-            rf'<tr class="(tracker-row-\d+)">\s*<th scope="row">'
-            rf"{re.escape(words.session_name(session))}</th>",
-            tracker,
-        )
-        assert row, session.id
-        image = re.search(
-            rf'\.{row[1]} {{ background: [^}}]* url\("data:image/svg\+xml,([^"]+)"\)',
-            booklet.handout,
-        )
-        assert image, session.id
-        svg = unquote(image[1])
-        width = float(re.search(r"viewBox='0 0 ([\d.]+) ", svg)[1])  # type: ignore[index]
-        day = (100 - TRACKER_FIRST) / 7
-        counts = [0] * 7
-        for x in re.findall(r"M([\d.]+) [\d.]+h34v34h-34z", svg):
-            middle = (float(x) + 17) / width * 100 - TRACKER_FIRST
-            counts[int(middle // day)] += 1
-        expected = [session.per_day or 1 if session.id in ids else 0 for ids in plan.weekly_rhythm]
-        assert counts == expected, session.id
+        days = [session.id in ids for ids in plan.weekly_rhythm]
+        if session.id != "practice":
+            counts = tracker_boxes(booklet.handout, words.session_name(session))
+            assert counts == [session.per_day or 1 if on else 0 for on in days], session.id
+            continue
+        for planned in session.exercises:
+            meta = planned.exercise.meta
+            counts = tracker_boxes(booklet.handout, meta.title)
+            if meta.occasion:
+                assert counts == meta.occasion, planned.id
+            else:
+                often = planned.dose.per_day or 1
+                assert counts == [often if on else 0 for on in days], planned.id
+
+
+def test_a_walk_twice_a_day_has_two_boxes_a_day(project: Project) -> None:
+    plan = plan_of(project, "aurelio-bianchi")
+    booklet = render_booklet(
+        project.root, project.config, project.library, project.profiles["aurelio-bianchi"]
+    )
+    practice = next(session for session in plan.sessions if session.id == "practice")
+    walk = next(p for p in practice.exercises if p.exercise.meta.title == "Walking plan")
+    assert walk.dose.per_day == 2
+    assert tracker_boxes(booklet.handout, "Walking plan") == [2] * 7
 
 
 SHARED = (

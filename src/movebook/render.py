@@ -39,7 +39,7 @@ from movebook.model import (
     Profile,
     Translation,
 )
-from movebook.plan import PhaseStep, Plan, PlannedDose, Session
+from movebook.plan import PRACTICE, PhaseStep, Plan, PlannedDose, Session
 from movebook.readiness import psfs_mean
 from movebook.wording import Words, has_catalogue
 
@@ -431,16 +431,26 @@ def translated(words: Words, labels: Any) -> Any:
     return labels(**{name: _(str(getattr(labels, name))) for name in labels.__dataclass_fields__})
 
 
+@dataclass(frozen=True)
+class TrackerRow:
+    """A row of the four-week tracker: what to tick, how many boxes each day (Monday first),
+    or, for what is done only on an occasion, that occasion instead."""
+
+    label: str
+    counts: tuple[int, ...]
+    occasion: str | None = None
+
+
 # The tracker (handout.css): its width on the page in millimetres (the page less its margins;
 # a clinic's own margins only stretch the boxes a little), the share of it the session's name
-# takes (per cent), and the room for one tick box. A box is 3.4 mm square, 0.5 mm in from
+# takes (per cent), and the room for one tick box. A box is 4.6 mm square, 0.7 mm in from
 # its room, drawn from its top left corner (in tenths of a mm); square, as rounded corners
 # are curves WeasyPrint works out one by one.
 TRACKER_WIDTH = {"A4": 186.0, "Letter": 191.9}
 TRACKER_FIRST = 21.5
-TICK = 4.4
-TICK_INSET = 5.0
-TICK_PATH = "h34v34h-34z"
+TICK = 6.0
+TICK_INSET = 7.0
+TICK_PATH = "h46v46h-46z"
 
 
 STOP_SECTION = "Stop if"
@@ -547,24 +557,44 @@ class Context:
                 left, cut = left + length, index
         return order[:cut], order[cut:]
 
-    def tracker_css(self) -> Markup:
-        """The four-week tracker's tick boxes, drawn as one background a session's row: a
-        box for each time the session is done that day, up to three a line, centred in the
-        day's column. One image a row, where one a day (or one element a box) cost a tenth
-        of a handout's time; and one cell for the week's days, under the days' headings,
-        as an empty cell a day cost as much again."""
+    def tracker_rows(self) -> list[TrackerRow]:
+        """The four-week tracker's rows: a session's, with a box each time it is done that day
+        on the days the week's rhythm does it; and for the day's practice, a row each item,
+        boxed as often as that one is done (a walk twice a day: two), or, for what is done
+        only on an occasion, the occasion and no boxes, so that no day looks missed."""
         rhythm = self.plan.weekly_rhythm
+        rows = []
+        for session in self.plan.sessions:
+            if session.id != PRACTICE:
+                often = min(session.per_day or 1, 9)
+                counts = tuple(often if session.id in ids else 0 for ids in rhythm)
+                rows.append(TrackerRow(self.words.session_name(session), counts))
+                continue
+            for planned in session.exercises:
+                meta = planned.exercise.meta
+                often = min(planned.dose.per_day or 1, 9)
+                counts = tuple(often if session.id in ids else 0 for ids in rhythm)
+                if meta.occasion:
+                    rows.append(TrackerRow(meta.title, (0,) * len(rhythm), meta.occasion))
+                else:
+                    rows.append(TrackerRow(meta.title, counts))
+        return rows
+
+    def tracker_css(self) -> Markup:
+        """The tick boxes of each tracker row, drawn as one background a row: up to three a
+        line, centred in the day's column. One image a row, where one a day (or one element a
+        box) cost a tenth of a handout's time; and one cell for the week's days, under the
+        days' headings, as an empty cell a day cost as much again."""
         rules = []
-        for number, session in enumerate(self.plan.sessions, 1):
-            counts = [min(session.per_day or 1, 9) if session.id in ids else 0 for ids in rhythm]
-            lines = max(((n + 2) // 3 for n in counts), default=0)
+        for number, row in enumerate(self.tracker_rows(), 1):
+            lines = max((n + 2) // 3 for n in row.counts)
             if not lines:
                 continue
             # in tenths of a millimetre
             width, height = TRACKER_WIDTH[self.config.pdf.page_size] * 10, lines * TICK * 10
-            column = (100 - TRACKER_FIRST) / 100 * width / len(counts)
+            column = (100 - TRACKER_FIRST) / 100 * width / len(row.counts)
             path = []
-            for day, count in enumerate(counts):
+            for day, count in enumerate(row.counts):
                 middle = TRACKER_FIRST / 100 * width + (day + 0.5) * column
                 across, down = min(count, 3), (count + 2) // 3
                 for box in range(count):
@@ -633,6 +663,7 @@ class Context:
             "shares_stops": self.shares_stops,
             "shared_stops": self.shared_stops,
             "tracker_css": self.tracker_css,
+            "tracker_rows": self.tracker_rows,
             "figure_moves": figure_moves,
             "qr_code": qr_code(self.link) if self.link and medium == "print" else None,
             **page,
