@@ -267,3 +267,15 @@ def test_the_whole_day_fits_page_one_with_its_qr_code(project: Project, name: st
     last = plan_of(project, name).sessions[-1].exercises[-1].exercise.meta.title
     assert last in first and "Stop the set before your form slips." in first
     assert second.startswith("Contents")
+
+
+def test_a_cue_on_page_one_is_the_movement_not_its_lead_in(
+    handouts: dict[str, list[str]],
+) -> None:
+    """Page 1's cue is a sentence of the movement itself: "Shift your weight slowly from one
+    foot to the other.", not "Use these in any order:" or a sentence opening with "Then"."""
+    first = handouts["aurelio-bianchi"][0]
+    assert (
+        "Stand with shifting support Shift your weight slowly from one foot to the other." in first
+    )
+    assert "Use these in any order" not in first and " Then " not in first

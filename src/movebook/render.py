@@ -526,6 +526,21 @@ class Context:
         printed once, in the rule every exercise keeps to."""
         return _without_items(exercise.sections.get(STOP_SECTION, ""), self.shared_stops)
 
+    def key_cue(self, exercise: Exercise) -> str:
+        """One cue for the fridge sheet: the first sentence of how the exercise moves that
+        says more than to get ready (six words or fewer, a breath in first), without a lead-in
+        ("Use these in any order:", "Then"); the summary if there is none."""
+        text = str(markdown_html(exercise.sections.get("The movement", "")).striptags())
+        for sentence in re.split(r"(?<=[.!?])\s+", text):
+            cue = sentence.split(": ", 1)[-1].strip()
+            for lead in self.words.cue_leads():
+                if cue.startswith(lead):
+                    cue = cue[len(lead) :]
+            if len(cue.split()) < 7 or cue.startswith(self.words.cue_leads(first=True)):
+                continue
+            return cue[0].upper() + cue[1:].rstrip(".") + "."
+        return exercise.meta.summary
+
     def shares_stops(self, exercise: Exercise) -> bool:
         """Whether the exercise lists any of the stop signs printed once for every exercise
         that does: only its card points there, as some exercises (a walk for narrowed nerve
@@ -660,6 +675,7 @@ class Context:
             "figure_svg": self.figure_svg if medium == "web" else self.figure_img,
             "card_columns": self.card_columns,
             "card_stops": self.card_stops,
+            "key_cue": self.key_cue,
             "shares_stops": self.shares_stops,
             "shared_stops": self.shared_stops,
             "tracker_css": self.tracker_css,

@@ -245,6 +245,13 @@ class Words:
             return _("it keeps your day short")
         return _("it builds what your plan is working on")
 
+    def cue_leads(self, first: bool = False) -> tuple[str, ...]:
+        """How a sentence of an exercise's movement may open without being its cue: a word
+        that only links it to the one before ("Then"), or, with `first`, a breath taken to
+        get ready ("Breathe in")."""
+        leads = CUE_LEADS.get(self.language, CUE_LEADS[SOURCE_LANGUAGE])
+        return leads[1] if first else leads[0]
+
     def stop_rule(self) -> str:
         _ = self.gettext
         return _("Ask yourself: how many can I do perfectly? Stop the set before your form slips.")
@@ -253,6 +260,10 @@ class Words:
 # --- catalogues ---------------------------------------------------------------
 
 SOURCE_LANGUAGE = "en"
+CUE_LEADS = {  # see Words.cue_leads: linking words, then the openings of a getting-ready breath
+    "en": (("Then ", "Now ", "Next "), ("Breathe in",)),
+    "es": (("Luego ", "Después ", "Entonces "), ("Inspire", "Tome aire", "Coja aire")),
+}
 
 
 def catalogue_languages() -> list[str]:
