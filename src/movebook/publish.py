@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import jinja2
 
@@ -31,7 +31,6 @@ from movebook.load import PROFILES_DIR, load_project_sources
 from movebook.model import Config, Library, Profile
 from movebook.render import (
     HANDOUT,
-    Booklet,
     check_templates,
     handout_file,
     rename_pages,
@@ -54,6 +53,9 @@ from movebook.site import (
     wrap_key,
 )
 from movebook.validate import validate_project
+
+if TYPE_CHECKING:
+    from movebook.cluster import Cluster
 
 OUTPUT_DIR = "output"
 SITE_DIR = "site"
@@ -93,7 +95,7 @@ class BuildResult:
 
 @dataclass(frozen=True)
 class Rendered:
-    booklet: Booklet
+    assessment_date: str  # the latest assessment's: its handout's name in output/pdf/
     pdf: bytes | None  # the clinician's copy, for output/pdf/
     files: Mapping[str, bytes]  # the patient's site folder: pages and handout, sealed if private
     sealed: bool
@@ -107,20 +109,17 @@ def render_patient(
     profile: Profile,
     pdf: bool,
     secret: SiteSecret,
+    kept: Mapping[str, bytes],
 ) -> Rendered:
-    """Everything one patient gets, in memory. Pure apart from reading templates and assets:
-    safe to run in a worker process."""
+    """Everything one patient gets, in memory. `kept` holds the earlier handouts the build
+    found in output/pdf/ (date -> PDF); nothing else is read but the templates and the logo
+    under `root`, so this runs as well in a worker process or on a machine without output/."""
     site = config.site
     key = secret.page_key(profile.id) if site.private else None
     # A QR code needs an absolute link; without site.base_url the handout goes without.
     link = private_url(site.base_url, secret.slug(profile.id), key) if site.base_url else None
     # Every assessment keeps its handout as issued: earlier ones are made once, if missing.
-    kept = root / OUTPUT_DIR / PDF_DIR / profile.id
-    missing = [
-        str(a.date)
-        for a in profile.assessments[:-1]
-        if pdf and not (kept / f"{a.date}.pdf").exists()
-    ]
+    missing = [str(a.date) for a in profile.assessments[:-1] if pdf and str(a.date) not in kept]
     booklet = render_booklet(root, config, library, profile, link=link, earlier_handouts=missing)
     handout = render_pdf(booklet, config, root) if pdf else None
     earlier = {
@@ -133,10 +132,7 @@ def render_patient(
         date = str(assessment.date)
         if f"{date}-index.html" not in booklet.pages:
             continue  # no earlier booklet (the patient was told to stop), so no handout either
-        data = earlier.get(date)
-        if data is None and (kept / f"{date}.pdf").is_file():
-            data = (kept / f"{date}.pdf").read_bytes()
-        handouts[handout_file(date, current=False)] = data
+        handouts[handout_file(date, current=False)] = earlier.get(date, kept.get(date))
     if key is not None:
         files = seal_folder(
             root, config, booklet.language, booklet.pages, handouts, key, secret, profile
@@ -144,7 +140,21 @@ def render_patient(
     else:
         files = {name: html.encode("utf-8") for name, html in booklet.pages.items()}
         files.update((name, data) for name, data in handouts.items() if data is not None)
-    return Rendered(booklet, handout, files, sealed=key is not None, earlier_pdfs=earlier)
+    return Rendered(
+        booklet.assessment_date, handout, files, sealed=key is not None, earlier_pdfs=earlier
+    )
+
+
+def kept_handouts(root: Path, profile: Profile) -> dict[str, bytes]:
+    """The handouts of a patient's earlier assessments already in output/pdf/, by date: read
+    here, by the build, never where the patient is rendered (a worker has no output/)."""
+    folder = root / OUTPUT_DIR / PDF_DIR / profile.id
+    kept: dict[str, bytes] = {}
+    for assessment in profile.assessments[:-1]:
+        path = folder / f"{assessment.date}.pdf"
+        if path.is_file():
+            kept[str(assessment.date)] = path.read_bytes()
+    return kept
 
 
 def seal_folder(
@@ -311,10 +321,9 @@ class Publisher:
         """Swap in a patient's new booklet whole: the old one stays until the new one is
         complete and on disk. A build killed mid-swap leaves the old one moved aside under a
         name the next sweep puts back; anything else it leaves is a staging folder to sweep."""
-        booklet = rendered.booklet
         pdf_path = None
         if rendered.pdf is not None:
-            pdf_path = self.pdfs / profile / f"{booklet.assessment_date}.pdf"
+            pdf_path = self.pdfs / profile / f"{rendered.assessment_date}.pdf"
             self.write_file(pdf_path, rendered.pdf)
         for date, data in rendered.earlier_pdfs.items():
             self.write_file(self.pdfs / profile / f"{date}.pdf", data)
@@ -401,6 +410,7 @@ def build(
     pdf: bool = True,
     jobs: int = 1,
     force: bool = False,
+    scheduler: str | None = None,
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
@@ -408,9 +418,16 @@ def build(
     """Build every profile (or the named ones). A broken profile fails alone; a broken library,
     config or template stops the build before anything is written. A patient whose inputs have
     not changed since the last build is left as it is, unless `force`. Another build of the
-    project under way (another command, the preview) is waited for: `on_wait` hears of it."""
+    project under way (another command, the preview) is waited for: `on_wait` hears of it.
+
+    With a `scheduler` (a Dask scheduler's address, or `local`; else build.scheduler in
+    movebook.yaml) the patients are rendered on that Dask cluster, and published here."""
     with Publisher(root).lock(on_wait) as publisher:
-        return _build(publisher, root, wanted, pdf, jobs, force, on_start, on_done)
+        return _build(publisher, root, wanted, pdf, jobs, force, scheduler, on_start, on_done)
+
+
+class ClusterError(Exception):
+    """The Dask scheduler a build names cannot be reached, or was lost: one line."""
 
 
 def _build(
@@ -420,10 +437,12 @@ def _build(
     pdf: bool,
     jobs: int,
     force: bool,
+    scheduler: str | None,
     on_start: Callable[[int], None] | None,
     on_done: Callable[[Outcome], None] | None,
 ) -> BuildResult:
-    config, library, profiles, report = validate_project(load_project_sources(root))
+    raw = load_project_sources(root)
+    config, library, profiles, report = validate_project(raw)
     shared = [p for p in report.problems if not p.path.startswith(f"{PROFILES_DIR}/")]
     if shared or config is None or library is None:
         raise ProjectError(shared or report.problems)
@@ -436,46 +455,103 @@ def _build(
     secret = site_secret(root)
     result = BuildResult(secret=secret)
     publisher.sweep()
-    publisher.site_files(render_site_index(root, config, library), site_assets(config, root))
-    if on_start:
-        on_start(len(names))
-
-    def finish(outcome: Outcome) -> None:
-        result.outcomes.append(outcome)
-        if on_done:
-            on_done(outcome)
-
     todo = [name for name in names if name not in broken]
-    for name in names:
-        if name in broken:
-            finish(Outcome(name, tuple(broken[name])))
     common = stamp.shared_inputs(root, config, secret.value)
     inputs = {name: stamp.patient_inputs(common, root, profiles[name]) for name in todo}
-    for name in [] if force else list(todo):
+    unchanged: list[str] = []
+    for name in [] if force else todo:
         folder = publisher.patients / secret.slug(name)
         if stamp.up_to_date(publisher.output, name, inputs[name], pdf, folder):
-            todo.remove(name)
+            unchanged.append(name)
+    skipped = set(unchanged)
+    todo = [name for name in todo if name not in skipped]
+    if scheduler is not None:
+        where = "--scheduler"
+    else:
+        scheduler = config.build.scheduler
+        where = f"{raw.config.path}:{raw.config.line_of(('build', 'scheduler'))}: build.scheduler"
+    with _cluster(scheduler if todo else None, where, jobs) as cluster:  # before writing
+        publisher.site_files(render_site_index(root, config, library), site_assets(config, root))
+        if on_start:
+            on_start(len(names))
+
+        def finish(outcome: Outcome) -> None:
+            result.outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+
+        for name in names:
+            if name in broken:
+                finish(Outcome(name, tuple(broken[name])))
+        for name in unchanged:
             finish(Outcome(name, unchanged=True))
-    result.warnings += untranslated_warnings(config, library, [profiles[name] for name in todo])
-    if not config.site.base_url:
-        result.warnings.append(
-            "site.base_url is not set in movebook.yaml, so the handouts carry no QR code"
-        )
-    for name, rendered in _render_all(root, config, library, profiles, todo, pdf, jobs, secret):
-        if isinstance(rendered, str):
-            finish(Outcome(name, (rendered,)))
-            continue
-        try:
-            pdf_path = publisher.patient(name, secret.slug(name), rendered)
-            publisher.write_stamp(profiles[name], secret.slug(name), inputs[name], pdf=pdf)
-        except OSError as error:  # this patient's folder is read-only, say: the others go on
-            finish(Outcome(name, (_cannot_write(error, root, publisher, name),)))
-            continue
-        finish(Outcome(name, pdf=pdf_path))
+        result.warnings += untranslated_warnings(config, library, [profiles[n] for n in todo])
+        if not config.site.base_url:
+            result.warnings.append(
+                "site.base_url is not set in movebook.yaml, so the handouts carry no QR code"
+            )
+        work = Work(root, config, library, pdf, secret)
+        order = [profiles[name] for name in _longest_first(profiles, todo)]
+        renders = cluster.render(work, order) if cluster else _render_all(work, order, jobs)
+        for name, rendered in renders:
+            if isinstance(rendered, str):
+                finish(Outcome(name, (rendered,)))
+                continue
+            try:
+                pdf_path = publisher.patient(name, secret.slug(name), rendered)
+                publisher.write_stamp(profiles[name], secret.slug(name), inputs[name], pdf=pdf)
+            except OSError as error:  # this patient's folder is read-only, say: the others go on
+                finish(Outcome(name, (_cannot_write(error, root, publisher, name),)))
+                continue
+            finish(Outcome(name, pdf=pdf_path))
     if not wanted:  # only a full build knows every profile
         result.removed = publisher.prune({secret.slug(name) for name in names}, set(names))
     result.outcomes.sort(key=lambda o: o.profile)
     return result
+
+
+@dataclass(frozen=True)
+class Work:
+    """What every patient's render is made from, besides the patient's profile."""
+
+    root: Path
+    config: Config
+    library: Library
+    pdf: bool
+    secret: SiteSecret
+
+    def attempt(self, profile: Profile) -> Rendered | str:
+        """One patient's render, here, or the one-line reason it failed."""
+        kept = self.kept(profile)
+        if isinstance(kept, str):
+            return kept
+        return _attempt(self.root, self.config, self.library, profile, self.pdf, self.secret, kept)
+
+    def kept(self, profile: Profile) -> dict[str, bytes] | str:
+        """The patient's earlier handouts in output/, or the one-line reason they are unread."""
+        try:
+            return kept_handouts(self.root, profile)
+        except OSError as error:
+            return _unreadable(error, self.root, profile.id)
+
+
+def _longest_first(profiles: Mapping[str, Profile], names: Sequence[str]) -> list[str]:
+    """The longest first (a handout for each assessment that has none yet), so that no long
+    one starts last while the other workers sit idle."""
+    return sorted(names, key=lambda name: -len(profiles[name].assessments))
+
+
+@contextmanager
+def _cluster(scheduler: str | None, where: str, jobs: int) -> Iterator[Cluster | None]:
+    """Connected to the Dask scheduler named, if any (dask is imported only then: it takes a
+    second, and a build on this machine needs none of it)."""
+    if scheduler is None:
+        yield None
+        return
+    from movebook.cluster import connect
+
+    with connect(scheduler, where, jobs) as cluster:
+        yield cluster
 
 
 def _cannot_write(error: OSError, root: Path, publisher: Publisher, profile: str) -> str:
@@ -494,68 +570,66 @@ def _cannot_write(error: OSError, root: Path, publisher: Publisher, profile: str
 
 
 def _render_all(
-    root: Path,
-    config: Config,
-    library: Library,
-    profiles: Mapping[str, Profile],
-    names: Sequence[str],
-    pdf: bool,
-    jobs: int,
-    secret: SiteSecret,
+    work: Work, profiles: Sequence[Profile], jobs: int
 ) -> Iterator[tuple[str, Rendered | str]]:
-    """Render patients, in worker processes when jobs > 1, yielding each as it is ready.
+    """Render patients, in worker processes when jobs > 1, yielding each as it is ready: at
+    most `jobs` rendering and `jobs` rendered waiting to be published, however many patients.
 
     Each worker process is a pool of its own, rendering one patient at a time: a worker that
     dies (killed, out of memory) takes down only the patient it was rendering, who is tried
     once more in a fresh worker and fails alone if that one dies too."""
-    if jobs <= 1 or len(names) <= 1:
-        for name in names:
-            yield name, _attempt(root, config, library, profiles[name], pdf, secret)
+    if jobs <= 1 or len(profiles) <= 1:
+        for profile in profiles:
+            yield profile.id, work.attempt(profile)
         return
     context = multiprocessing.get_context()
     direct = context.get_start_method() != "forkserver"  # else the forkserver is the parent
-    if pdf and context.get_start_method() == "fork":
+    if work.pdf and context.get_start_method() == "fork":
         import weasyprint  # noqa: F401  (once here: each forked worker starts with it loaded)
 
-    # The longest first (a handout for each assessment that has none yet), so that no long
-    # one starts last while the other workers sit idle.
-    waiting = deque(sorted(names, key=lambda name: -len(profiles[name].assessments)))
+    waiting = deque(profiles)
     idle: list[ProcessPoolExecutor] = []
-    busy: dict[Future[Rendered | str], tuple[str, ProcessPoolExecutor]] = {}
+    busy: dict[Future[Rendered | str], tuple[Profile, ProcessPoolExecutor]] = {}
     died: set[str] = set()
+    ready: list[tuple[str, Rendered | str]] = []
 
     def fill() -> None:
         while waiting and len(busy) < jobs:
-            name = waiting.popleft()
+            profile = waiting.popleft()
+            kept = work.kept(profile)
+            if isinstance(kept, str):
+                ready.append((profile.id, kept))
+                continue
             worker = idle.pop() if idle else ProcessPoolExecutor(
                 1, context, initializer=_die_with_build, initargs=(os.getpid(), direct)
             )  # fmt: skip
-            future = worker.submit(_attempt, root, config, library, profiles[name], pdf, secret)
-            busy[future] = name, worker
+            future = worker.submit(
+                _attempt, work.root, work.config, work.library, profile, work.pdf, work.secret, kept
+            )
+            busy[future] = profile, worker
 
     try:
         fill()
-        while busy:
-            done, _ = wait(busy, return_when=FIRST_COMPLETED)
-            ready: list[tuple[str, Rendered | str]] = []
+        while busy or ready:
+            done, _ = wait(busy, return_when=FIRST_COMPLETED) if busy else (set(), set())
             for future in done:
-                name, worker = busy.pop(future)
+                profile, worker = busy.pop(future)
                 try:
-                    ready.append((name, future.result()))
+                    ready.append((profile.id, future.result()))
                 except BrokenProcessPool:
                     worker.shutdown(wait=False)
-                    if name not in died:
-                        died.add(name)
-                        waiting.appendleft(name)
+                    if profile.id not in died:
+                        died.add(profile.id)
+                        waiting.appendleft(profile)
                         continue
-                    why = "the process rendering it died twice (out of memory, or killed)"
-                    ready.append((name, _unrendered(name, why)))
+                    ready.append((profile.id, died_rendering(profile.id)))
                     continue
                 except Exception as error:  # a result that could not come back, say
-                    ready.append((name, _unrendered(name, render_error(error))))
+                    ready.append((profile.id, unrendered(profile.id, render_error(error))))
                 idle.append(worker)
             fill()  # before handing these over: the workers render while the caller publishes
-            yield from ready
+            handed, ready[:] = list(ready), []
+            yield from handed
     finally:
         for worker in [*idle, *(worker for _, worker in busy.values())]:
             worker.shutdown(wait=True, cancel_futures=True)
@@ -583,23 +657,42 @@ def _die_with_build(build: int, direct: bool) -> None:
 
 
 def _attempt(
-    root: Path, config: Config, library: Library, profile: Profile, pdf: bool, secret: SiteSecret
+    root: Path,
+    config: Config,
+    library: Library,
+    profile: Profile,
+    pdf: bool,
+    secret: SiteSecret,
+    kept: Mapping[str, bytes],
 ) -> Rendered | str:
     """A patient's render, or the one-line reason it failed: a template error, a template that
     raised ({{ 1/0 }}), a file it could not read."""
-    rendering = f"(rendering {PROFILES_DIR}/{profile.id}.yaml)"
     try:
-        return render_patient(root, config, library, profile, pdf, secret)
+        return render_patient(root, config, library, profile, pdf, secret, kept)
     except OSError as error:
-        path, reason = os_culprit(error)
-        return f"{shown_path(path or root / OUTPUT_DIR, root)}: {reason} {rendering}"
+        return _unreadable(error, root, profile.id)
     except Exception as error:
         where = template_position(error)
         if where is None and not isinstance(error, jinja2.TemplateError):
-            return _unrendered(profile.id, render_error(error))
+            return unrendered(profile.id, render_error(error))
         file, line = where or ("templates", 0)
-        return f"{file}:{line}: {render_error(error)} {rendering}"
+        return f"{file}:{line}: {render_error(error)} {_rendering(profile.id)}"
 
 
-def _unrendered(profile: str, why: str) -> str:
+def _unreadable(error: OSError, root: Path, profile: str) -> str:
+    path, reason = os_culprit(error)
+    return f"{shown_path(path or root / OUTPUT_DIR, root)}: {reason} {_rendering(profile)}"
+
+
+def _rendering(profile: str) -> str:
+    return f"(rendering {PROFILES_DIR}/{profile}.yaml)"
+
+
+def unrendered(profile: str, why: str) -> str:
     return f"{PROFILES_DIR}/{profile}.yaml: could not render the booklet: {why}"
+
+
+def died_rendering(profile: str, times: int = 2) -> str:
+    """A patient whose render took down every process it was tried in."""
+    count = "twice" if times == 2 else f"{times} times"
+    return unrendered(profile, f"the process rendering it died {count} (out of memory, or killed)")

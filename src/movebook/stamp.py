@@ -39,16 +39,23 @@ class Stamp:
 
 def shared_inputs(root: Path, config: Config, secret: bytes) -> str:
     """The fingerprint of what every patient's booklet is made from: the settings, content/,
-    templates/, the clinic's logo, movebook's own code and theme, the versions of the libraries
-    that render, and the site secret (keyed, so the fingerprint says nothing about it)."""
-    digest = hashlib.sha256(f"movebook {__version__} stamp {FORMAT}\n".encode())
-    for name in RENDERERS:
-        digest.update(f"{name} {_version(name)}\n".encode())
+    templates/, the clinic's logo, movebook itself (code_inputs) and the site secret (keyed,
+    so the fingerprint says nothing about it)."""
+    digest = hashlib.sha256(f"{code_inputs()}\n".encode())
     digest.update(hmac.new(secret, b"movebook:stamp", hashlib.sha256).digest())
     files = [root / "movebook.yaml", *_tree(root / "content"), *_tree(root / "templates")]
     if config.clinic.logo:
         files.append(root / config.clinic.logo)
     _add_files(digest, root, files)
+    return digest.hexdigest()
+
+
+def code_inputs() -> str:
+    """The fingerprint of movebook itself: its code and theme, and the versions of the
+    libraries that render (a Dask worker with other ones would make other booklets)."""
+    digest = hashlib.sha256(f"movebook {__version__} stamp {FORMAT}\n".encode())
+    for name in RENDERERS:
+        digest.update(f"{name} {_version(name)}\n".encode())
     _add_files(digest, PACKAGE, (p for p in _tree(PACKAGE) if p.suffix != ".pyc"))
     return digest.hexdigest()
 
