@@ -121,6 +121,15 @@ def _render(
     return _attempt(root, shared.config, shared.library, profile, shared.pdf, shared.secret, kept)
 
 
+def _given(value: Any) -> Any:
+    return value
+
+
+def _key(what: str) -> str:
+    """An opaque task key: keys show in the dashboard and in the scheduler's logs."""
+    return f"movebook-{what}-{uuid.uuid4().hex}"
+
+
 class Cluster:
     """A connected Dask client, rendering for one build."""
 
@@ -136,11 +145,13 @@ class Cluster:
         IN_FLIGHT a worker thread out at once. A worker lost mid-render costs only its
         patient's attempt: the scheduler tries it again (allowed-failures), then it fails."""
         client = self.client
-        bundle = client.scatter(project_bundle(work.root, work.config), broadcast=True, hash=False)
-        shared = client.scatter(
+        # Not scattered: a scattered value lost with the last worker holding it cannot be made
+        # again, and every render waiting on it would be cancelled. A task that returns it can.
+        bundle = client.submit(_given, project_bundle(work.root, work.config), key=_key("project"))
+        shared = client.submit(
+            _given,
             Shared(work.config, work.library, work.secret, work.pdf, stamp.code_inputs()),
-            broadcast=True,
-            hash=False,
+            key=_key("shared"),
         )
         limit = IN_FLIGHT * max(1, sum(client.nthreads().values()))
         waiting = deque(profiles)
@@ -155,16 +166,14 @@ class Cluster:
                 if isinstance(kept, str):
                     unread.append((profile.id, kept))
                     continue
-                # An opaque key: keys show in the dashboard and the scheduler's logs.
-                key = f"movebook-render-{uuid.uuid4().hex}"
-                future = client.submit(_render, bundle, shared, profile, kept, key=key, pure=False)
+                key = _key("render")
                 sent[key] = profile
-                finished.add(future)
+                finished.add(client.submit(_render, bundle, shared, profile, kept, key=key))
             return unread
 
         yield from fill()
         for future in finished:
-            profile = sent.pop(future.key)
+            profile = sent.pop(str(future.key))
             outcome = self._outcome(future, profile)
             future.release()
             unread = fill()  # before handing this one over: the workers go on rendering
@@ -176,10 +185,10 @@ class Cluster:
             result: Rendered | str = future.result()
         except KilledWorker as error:
             return died_rendering(profile.id, error.allowed_failures + 1)
-        except CancelledError:
+        except CancelledError:  # the scheduler lost, or restarted
             raise ClusterError(
-                f"{self.where}: lost the Dask scheduler at {self.address} during the build "
-                "(the booklets published before are complete; build again)"
+                f"{self.where}: the Dask scheduler at {self.address} dropped the build's work "
+                "(the booklets published before are complete: build again)"
             ) from None
         except Exception as error:  # a result that could not come back, say
             return unrendered(profile.id, render_error(error))
@@ -200,7 +209,7 @@ def connect(address: str, where: str, jobs: int) -> Iterator[Cluster]:
                 target = address
             client = stack.enter_context(Client(target, timeout=timeout, set_as_default=False))
             client.wait_for_workers(1, timeout=timeout)
-        except (OSError, ValueError, TimeoutError) as error:
+        except (OSError, ValueError, TimeoutError, RuntimeError) as error:  # RuntimeError: local
             reason = " ".join(str(error).split()) or type(error).__name__
             raise ClusterError(
                 f"{where}: cannot use the Dask scheduler at {address}: {reason}"
