@@ -27,7 +27,16 @@ import jinja2
 
 from movebook import stamp
 from movebook.errors import Problem, ProjectError, did_you_mean, os_culprit, shown_path
-from movebook.load import PROFILES_DIR, load_project_sources
+from movebook.load import (
+    MAX_YAML_BYTES,
+    PROFILES_DIR,
+    RawProject,
+    Source,
+    file_bytes,
+    load_profile_sources,
+    load_project_sources,
+    load_yaml_file,
+)
 from movebook.model import Config, Library, Profile
 from movebook.render import (
     HANDOUT,
@@ -44,6 +53,8 @@ from movebook.render import (
     untranslated_warnings,
 )
 from movebook.site import (
+    SECRET_ENV,
+    SECRET_FILE,
     SiteSecret,
     encode,
     private_url,
@@ -52,7 +63,13 @@ from movebook.site import (
     sync_folder,
     wrap_key,
 )
-from movebook.validate import validate_project
+from movebook.validate import (
+    Report,
+    build_context,
+    validate_config,
+    validate_profiles,
+    validate_project,
+)
 
 if TYPE_CHECKING:
     from movebook.cluster import Cluster
@@ -255,6 +272,14 @@ class Publisher:
         self.write_file(stamp.stamp_path(self.output, profile.id), stamp.encode(record))
         self.sync()
 
+    def write_site_stamp(self, inputs: str, names: Sequence[str]) -> None:
+        """Note what the site's own files were just made from (see stamp.site_up_to_date)."""
+        files = stamp.written(self.output, [self.site / name for name in names])
+        self.write_file(
+            stamp.site_stamp_path(self.output), stamp.encode(stamp.Stamp(inputs, False, files))
+        )
+        self.sync()
+
     def prune(self, keep: set[str], profiles: set[str]) -> int:
         """Take down the booklets no profile leads to any more: a patient whose profile was
         deleted, or every old link after the site secret changed. Their stamps go too."""
@@ -383,10 +408,8 @@ def _remove(path: Path) -> None:
     shutil.rmtree(path)
 
 
-def _select(
-    profiles: Mapping[str, Profile], broken: Mapping[str, list[str]], wanted: Sequence[str]
-) -> list[str]:
-    known = sorted({*profiles, *broken})
+def _select(known: Sequence[str], wanted: Sequence[str]) -> list[str]:
+    known = sorted(set(known))
     missing = [name for name in wanted if name not in known]
     if missing:
         raise ProjectError(
@@ -441,37 +464,164 @@ def _build(
     on_start: Callable[[int], None] | None,
     on_done: Callable[[Outcome], None] | None,
 ) -> BuildResult:
-    raw = load_project_sources(root)
-    config, library, profiles, report = validate_project(raw)
-    shared = [p for p in report.problems if not p.path.startswith(f"{PROFILES_DIR}/")]
-    if shared or config is None or library is None:
-        raise ProjectError(shared or report.problems)
-    broken: dict[str, list[str]] = {}
-    for problem in report.problems:
-        broken.setdefault(Path(problem.path).stem, []).append(str(problem))
-    names = _select(profiles, broken, wanted)
-    check_templates(root)
+    raw = load_project_sources(root, profiles=False)
+    listed: dict[str, Path] = {}  # profiles/<id>.yaml -> its file, read below if need be
 
-    secret = site_secret(root)
-    result = BuildResult(secret=secret)
+    def later(path: Path, rel: str) -> Source:
+        listed[rel] = path
+        return Source(rel)
+
+    lookalikes = [source for source in load_profile_sources(root, later) if source.problems]
+    known = [Path(rel).stem for rel in [*listed, *(source.path for source in lookalikes)]]
+    odd = {Path(source.path).stem for source in lookalikes}
+    survey = None if force or odd else _nothing_to_do(publisher, raw, listed, known, wanted, pdf)
+    if survey is not None:  # everything as the last build left it: nothing validated again
+        publisher.sweep()
+        return _finish(publisher, survey, None, {}, {}, wanted, pdf, jobs, None, on_start, on_done)
+
+    config, library, _, report = validate_project(raw)
+    if report.problems or config is None or library is None:
+        raise ProjectError(report.problems)
+    names = _select(known, wanted)
+    secret = site_secret(root) if _has_secret(root) else None
+    common = stamp.shared_inputs(root, config, secret.value) if secret else ""
+    fresh = secret is not None and not force and stamp.site_up_to_date(publisher.output, common)
+    if not fresh:
+        check_templates(root)
+    if secret is None:
+        secret = site_secret(root)  # made now, once nothing can stop the build
+        common = stamp.shared_inputs(root, config, secret.value)
     publisher.sweep()
-    todo = [name for name in names if name not in broken]
-    common = stamp.shared_inputs(root, config, secret.value)
-    inputs = {name: stamp.patient_inputs(common, root, profiles[name]) for name in todo}
-    unchanged: list[str] = []
-    for name in [] if force else todo:
-        folder = publisher.patients / secret.slug(name)
-        if stamp.up_to_date(publisher.output, name, inputs[name], pdf, folder):
-            unchanged.append(name)
-    skipped = set(unchanged)
-    todo = [name for name in todo if name not in skipped]
-    if scheduler is not None:
-        where = "--scheduler"
-    else:
+    survey = _survey(root, publisher, config, secret, common, fresh, listed, names, odd, pdf, force)
+    changed = [load_yaml_file(listed[rel], rel) for rel in survey.changed]
+    profiles = validate_profiles(changed, build_context(raw), config, library, report)
+    broken: dict[str, list[str]] = {}
+    for problem in sorted([*report.problems, *(p for s in lookalikes for p in s.problems)]):
+        broken.setdefault(Path(problem.path).stem, []).append(str(problem))
+    if scheduler is None:
         scheduler = config.build.scheduler
         where = f"{raw.config.path}:{raw.config.line_of(('build', 'scheduler'))}: build.scheduler"
-    with _cluster(scheduler if todo else None, where, jobs) as cluster:  # before writing
-        publisher.site_files(render_site_index(root, config, library), site_assets(config, root))
+    else:
+        where = "--scheduler"
+    cluster = (scheduler, where) if scheduler else None
+    return _finish(
+        publisher, survey, library, profiles, broken, wanted, pdf, jobs, cluster, on_start, on_done
+    )
+
+
+@dataclass(frozen=True)
+class _Survey:
+    """What a build has to do, found before it writes anything."""
+
+    root: Path
+    config: Config
+    secret: SiteSecret
+    common: str  # the shared inputs' fingerprint
+    site: bool  # the site's own files are as a build with these shared inputs left them
+    names: list[str]  # the profiles built, or left as they are
+    inputs: dict[str, str]  # profile -> the fingerprint of what its booklet is made from
+    unchanged: list[str]
+    changed: list[str]  # profiles/<id>.yaml to read, validate and build
+
+
+def _has_secret(root: Path) -> bool:
+    """Whether the site secret exists (else site_secret makes it: a write)."""
+    return bool(os.environ.get(SECRET_ENV)) or (root / SECRET_FILE).exists()
+
+
+def _nothing_to_do(
+    publisher: Publisher,
+    raw: RawProject,
+    listed: Mapping[str, Path],
+    known: Sequence[str],
+    wanted: Sequence[str],
+    pdf: bool,
+) -> _Survey | None:
+    """The survey of a build with nothing to do, or None if there may be something. The
+    library, the templates and every profile are as a build left them that validated them,
+    so the build need not validate them again (a no-op of 1,000 patients takes moments)."""
+    root = raw.root
+    if not _has_secret(root) or any(name not in known for name in wanted):
+        return None
+    report = Report()
+    config = validate_config(raw, build_context(raw), report)
+    if config is None or report.problems:
+        return None
+    secret = site_secret(root)
+    common = stamp.shared_inputs(root, config, secret.value)
+    if not stamp.site_up_to_date(publisher.output, common):
+        return None
+    names = _select(known, wanted)
+    survey = _survey(
+        root, publisher, config, secret, common, True, listed, names, set(), pdf, False
+    )
+    return None if survey.changed or len(survey.unchanged) < len(names) else survey
+
+
+def _survey(
+    root: Path,
+    publisher: Publisher,
+    config: Config,
+    secret: SiteSecret,
+    common: str,
+    site: bool,
+    listed: Mapping[str, Path],
+    names: Sequence[str],
+    odd: set[str],
+    pdf: bool,
+    force: bool,
+) -> _Survey:
+    """Which of the profiles named are to be built: a profile whose bytes are those of its
+    last build, with the same library, templates, settings and movebook, is as valid as it
+    was then: it is neither parsed nor validated again."""
+    selected = set(names)
+    survey = _Survey(root, config, secret, common, site, list(names), {}, [], [])
+    for rel, path in listed.items():
+        name = Path(rel).stem
+        if name not in selected:
+            continue
+        data = file_bytes(path, MAX_YAML_BYTES)
+        if data is not None:
+            survey.inputs[name] = stamp.patient_inputs(common, rel, data)
+            folder = publisher.patients / secret.slug(name)
+            fresh = not force and name not in odd
+            if fresh and stamp.up_to_date(publisher.output, name, survey.inputs[name], pdf, folder):
+                survey.unchanged.append(name)
+                continue
+        survey.changed.append(rel)
+    return survey
+
+
+def _finish(
+    publisher: Publisher,
+    survey: _Survey,
+    library: Library | None,
+    profiles: Mapping[str, Profile],
+    broken: Mapping[str, list[str]],
+    wanted: Sequence[str],
+    pdf: bool,
+    jobs: int,
+    scheduler: tuple[str, str] | None,
+    on_start: Callable[[int], None] | None,
+    on_done: Callable[[Outcome], None] | None,
+) -> BuildResult:
+    """Write the site's own files if need be, and build every profile of the survey that
+    validated and has changed (on the cluster named, if any), publishing each as it comes."""
+    root, config, secret, names = (
+        publisher.output.parent,
+        survey.config,
+        survey.secret,
+        survey.names,
+    )
+    result = BuildResult(secret=secret)
+    todo = [name for name in names if name in profiles and name not in broken]
+    address, where = scheduler if scheduler and todo else (None, "")
+    with _cluster(address, where, jobs) as cluster:  # before writing
+        if not survey.site:
+            assert library is not None  # validated, with the templates: the site is not fresh
+            index, assets = render_site_index(root, config, library), site_assets(config, root)
+            publisher.site_files(index, assets)
+            publisher.write_site_stamp(survey.common, [*index, *assets])
         if on_start:
             on_start(len(names))
 
@@ -483,31 +633,44 @@ def _build(
         for name in names:
             if name in broken:
                 finish(Outcome(name, tuple(broken[name])))
-        for name in unchanged:
+        for name in survey.unchanged:
             finish(Outcome(name, unchanged=True))
-        result.warnings += untranslated_warnings(config, library, [profiles[n] for n in todo])
+        if todo and library is not None:
+            result.warnings += untranslated_warnings(config, library, [profiles[n] for n in todo])
         if not config.site.base_url:
             result.warnings.append(
                 "site.base_url is not set in movebook.yaml, so the handouts carry no QR code"
             )
-        work = Work(root, config, library, pdf, secret)
-        order = [profiles[name] for name in _longest_first(profiles, todo)]
-        renders = cluster.render(work, order) if cluster else _render_all(work, order, jobs)
-        for name, rendered in renders:
-            if isinstance(rendered, str):
-                finish(Outcome(name, (rendered,)))
-                continue
-            try:
-                pdf_path = publisher.patient(name, secret.slug(name), rendered)
-                publisher.write_stamp(profiles[name], secret.slug(name), inputs[name], pdf=pdf)
-            except OSError as error:  # this patient's folder is read-only, say: the others go on
-                finish(Outcome(name, (_cannot_write(error, root, publisher, name),)))
-                continue
-            finish(Outcome(name, pdf=pdf_path))
+        if todo and library is not None:
+            work = Work(root, config, library, pdf, secret)
+            order = [profiles[name] for name in _longest_first(profiles, todo)]
+            renders = cluster.render(work, order) if cluster else _render_all(work, order, jobs)
+            for name, rendered in renders:
+                finish(_published(publisher, name, rendered, profiles[name], survey, pdf))
     if not wanted:  # only a full build knows every profile
         result.removed = publisher.prune({secret.slug(name) for name in names}, set(names))
     result.outcomes.sort(key=lambda o: o.profile)
     return result
+
+
+def _published(
+    publisher: Publisher,
+    name: str,
+    rendered: Rendered | str,
+    profile: Profile,
+    survey: _Survey,
+    pdf: bool,
+) -> Outcome:
+    if isinstance(rendered, str):
+        return Outcome(name, (rendered,))
+    slug = survey.secret.slug(name)
+    try:
+        pdf_path = publisher.patient(name, slug, rendered)
+        inputs = survey.inputs.get(name, "")  # none: its file could not be read twice
+        publisher.write_stamp(profile, slug, inputs, pdf=pdf)
+    except OSError as error:  # this patient's folder is read-only, say: the others go on
+        return Outcome(name, (_cannot_write(error, survey.root, publisher, name),))
+    return Outcome(name, pdf=pdf_path)
 
 
 @dataclass(frozen=True)
