@@ -20,9 +20,18 @@ from click.testing import CliRunner, Result
 from distributed import Client, LocalCluster, WorkerPlugin
 from pypdf import PdfReader
 
-from conftest import GOOD_PROFILE, booklet_folder, bundled_copy, page_file, read_page, write
+from conftest import (
+    GOOD_PROFILE,
+    SITE_SECRET,
+    booklet_folder,
+    bundled_copy,
+    page_file,
+    read_page,
+    write,
+)
 from movebook import publish
 from movebook.cli import main
+from movebook.cluster import WORKER_SETTINGS
 
 BEN = GOOD_PROFILE.replace("ana-silva", "ben-okoro").replace("Ana Silva", "Ben Okoro")
 BAR = "Building booklets"  # the progress bar's label: the only line a build always prints
@@ -53,6 +62,7 @@ def scheduler() -> Iterator[str]:
     settings = {
         "distributed.scheduler.allowed-failures": 1,
         "distributed.scheduler.worker-saturation": 1.0,
+        **WORKER_SETTINGS,
     }
     with dask.config.set(settings):
         cluster = LocalCluster(
@@ -296,3 +306,19 @@ def test_a_build_without_a_scheduler_does_not_import_dask(clinic: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert run.stdout == "[]\n"
+
+
+def test_a_worker_with_another_movebook_refuses_the_work(project: Path) -> None:
+    from movebook import cluster
+    from movebook.project import load_project
+
+    write(project, "profiles/ana-silva.yaml", GOOD_PROFILE)
+    loaded = load_project(project)
+    shared = cluster.Shared(loaded.config, loaded.library, SITE_SECRET, False, "another")
+    bundle = cluster.project_bundle(project, loaded.config)
+    refused = cluster._render(bundle, shared, loaded.profiles["ana-silva"], {})
+    assert refused == (
+        "profiles/ana-silva.yaml: could not render the booklet: the Dask worker on "
+        f"{os.uname().nodename} runs another movebook or renderer version than this build "
+        "(install the same on every worker)"
+    )

@@ -250,17 +250,22 @@ class Publisher:
     def sweep(self) -> None:
         """Undo what a killed build left half-done: put back a booklet it had moved aside for a
         new one it never moved in, and remove every staging folder and half-written file in
-        output/. Finished booklets and files are untouched."""
+        output/. Finished booklets and files are untouched, and not even looked into: a
+        booklet's folder is renamed in whole, so nothing half-written is ever inside one (and
+        1,000 of them hold 40,000 files)."""
         if self.patients.is_dir():
             for retired in self.patients.glob(f"{STAGING}*{RETIRED}"):
                 target = self.patients / retired.name.removeprefix(STAGING).removesuffix(RETIRED)
                 if not target.exists():
                     retired.rename(target)
+        patients = str(self.patients)
         for folder, subfolders, names in os.walk(self.output):
             for name in [*subfolders, *names]:
                 if name.startswith(STAGING):
                     _remove(Path(folder, name))
-            subfolders[:] = [name for name in subfolders if not name.startswith(STAGING)]
+            subfolders[:] = [] if folder == patients else [
+                name for name in subfolders if not name.startswith(STAGING)
+            ]  # fmt: skip
 
     def write_stamp(self, profile: Profile, slug: str, inputs: str, pdf: bool) -> None:
         """Note what this patient's booklet was just made from and what it wrote (the stamp is
