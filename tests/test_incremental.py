@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,48 @@ def test_files_half_written_by_a_killed_build_are_swept_away(clinic: Path) -> No
     assert rebuilt(clinic) == set()
     assert not any(path.exists() for path in leftovers)
     assert not (output / "site" / "p" / ".staging-a1b2").exists()
+
+
+def test_nothing_changed_means_nothing_validated_again(
+    clinic: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A no-op build of 1,000 patients must take moments: it reads each profile's bytes and
+    stamp, and parses, validates and renders nothing."""
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(publish, "validate_project", refuse)
+    monkeypatch.setattr(publish, "load_yaml_file", refuse)
+    monkeypatch.setattr(publish, "render_site_index", refuse)
+    assert rebuilt(clinic) == set()
+    assert rebuilt(clinic, "ben-okoro") == set()
+    write(clinic, "profiles/ben-okoro.yaml", BEN.replace("nprs: 6", "nprs: 5"))
+    with pytest.raises(AssertionError, match="validated again"):
+        rebuilt(clinic)
+
+
+def test_a_profile_broken_since_the_last_build_is_reported(clinic: Path) -> None:
+    write(clinic, "profiles/ben-okoro.yaml", BEN.replace("phase: 1", "phase: 7"))
+    result = publish.build(clinic, pdf=False)
+    assert [outcome.problems for outcome in result.failed] == [
+        ("profiles/ben-okoro.yaml:5: assessments[0].phase: expected 1-4, got 7",)
+    ]
+    assert {o.profile for o in result.outcomes if o.unchanged} == {"ana-silva"}
+
+
+def test_a_damaged_site_file_is_written_again(clinic: Path) -> None:
+    index = clinic / "output" / "site" / "index.html"
+    before = index.read_bytes()
+    index.write_bytes(before[:-10])
+    assert rebuilt(clinic) == set()
+    assert index.read_bytes() == before
+
+
+def test_a_file_touched_but_not_changed_keeps_its_booklet(clinic: Path) -> None:
+    page = page_file(clinic, "ana-silva", "plan.html")
+    os.utime(page, ns=(1, 1))
+    assert rebuilt(clinic) == set()
+    page.write_bytes(page.read_bytes().replace(b"<", b"(", 1))  # same size, other bytes
+    os.utime(page, ns=(2, 2))
+    assert rebuilt(clinic) == {"ana-silva"}

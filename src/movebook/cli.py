@@ -15,8 +15,9 @@ import click
 from movebook import publish
 from movebook.audit import audit_profile
 from movebook.course import plan_course
-from movebook.errors import ProjectError, did_you_mean, os_problem
+from movebook.errors import ProjectError, describe, did_you_mean, os_problem
 from movebook.load import PROFILES_DIR, load_project_sources
+from movebook.model import SCHEDULER_EXPECTED, is_scheduler
 from movebook.plan import build_plan
 from movebook.project import NotAProject, Project, check_project, find_root, load_project
 from movebook.publish import Outcome
@@ -258,13 +259,29 @@ def reassess(
     is_flag=True,
     help="Build every booklet again, even those whose inputs have not changed.",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Render on a Dask cluster: its scheduler's address (tcp://host:8786), or `local` "
+    "for one on this machine with --jobs workers (default: build.scheduler in movebook.yaml, "
+    "else no cluster).",
+)
 def build(
-    project_dir: Path | None, profile_ids: tuple[str, ...], no_pdf: bool, jobs: int, force: bool
+    project_dir: Path | None,
+    profile_ids: tuple[str, ...],
+    no_pdf: bool,
+    jobs: int,
+    force: bool,
+    scheduler: str | None,
 ) -> None:
     """Render web booklets and PDF handouts for every profile (or the named ones) into output/.
 
     A booklet whose profile, library, templates and settings have not changed since the last
     build is left as it is."""
+    if scheduler is not None and not is_scheduler(scheduler):
+        click.echo(f"--scheduler: {SCHEDULER_EXPECTED}, got {describe(scheduler)}", err=True)
+        raise SystemExit(1)
     root = _root(project_dir)
     started = time.monotonic()
     bar: Any = None
@@ -289,6 +306,7 @@ def build(
             pdf=not no_pdf,
             jobs=jobs,
             force=force,
+            scheduler=scheduler,
             on_start=on_start,
             on_done=on_done,
             on_wait=on_wait,
@@ -296,6 +314,9 @@ def build(
     except ProjectError as error:
         for problem in error.problems:
             click.echo(str(problem), err=True)
+        raise SystemExit(1) from None
+    except publish.ClusterError as error:
+        click.echo(str(error), err=True)
         raise SystemExit(1) from None
     except SecretError as error:
         raise click.ClickException(str(error)) from None

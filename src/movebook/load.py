@@ -490,8 +490,33 @@ def locale_languages(root: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and not is_scratch(p.name))
 
 
-def load_project_sources(root: Path) -> RawProject:
-    """Read and parse every file of the project at `root`."""
+def load_profile_sources(
+    root: Path, load: Callable[[Path, str], Source] = load_yaml_file
+) -> list[Source]:
+    """Every profile (by `load`), then a problem for each lookalike (`.yml`...)."""
+    return _sources(root, PROFILES_DIR, ".yaml", load, nested=False)
+
+
+def file_bytes(path: Path, limit: int) -> bytes | None:
+    """The bytes of a regular file of at most `limit` bytes, or None for anything else (a
+    pipe, a folder, a file too big or unreadable: read_text says what is wrong with it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        try:
+            data = file.read(limit + 1)
+        except OSError:
+            return None
+    return data if len(data) <= limit else None
+
+
+def load_project_sources(root: Path, profiles: bool = True) -> RawProject:
+    """Read and parse every file of the project at `root` (but the profiles, if not asked)."""
     return RawProject(
         root=root,
         config=load_yaml_file(root / CONFIG_FILE, CONFIG_FILE),
@@ -501,7 +526,7 @@ def load_project_sources(root: Path) -> RawProject:
         rituals=load_yaml_file(root / RITUALS_FILE, RITUALS_FILE),
         exercises=_sources(root, EXERCISES_DIR, ".md", load_markdown_file, nested=True),
         education=_sources(root, EDUCATION_DIR, ".md", load_markdown_file, nested=False),
-        profiles=_sources(root, PROFILES_DIR, ".yaml", load_yaml_file, nested=False),
+        profiles=load_profile_sources(root) if profiles else [],
         locales={
             language: load_locale_sources(root, language) for language in locale_languages(root)
         },

@@ -804,6 +804,35 @@ class Budget(Strict):
         return self
 
 
+LOCAL_SCHEDULER = "local"
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+_SCHEDULER = re.compile(r"(?:([a-z]+)://)?([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}")
+
+
+SCHEDULER_EXPECTED = (
+    f"expected {LOCAL_SCHEDULER} or a Dask scheduler's address like tcp://host:8786"
+)
+
+
+def is_scheduler(value: str) -> bool:
+    """A Dask scheduler's address (`tcp://host:8786`, `host:8786`), or `local` for a cluster
+    on this machine."""
+    match = _SCHEDULER.fullmatch(value)
+    return value == LOCAL_SCHEDULER or bool(match and (match[1] or "tcp") in SCHEDULER_SCHEMES)
+
+
+def _scheduler(value: Any) -> Any:
+    if isinstance(value, str) and not is_scheduler(value):
+        raise PydanticCustomError("scheduler", SCHEDULER_EXPECTED)
+    return value
+
+
+class BuildConfig(Strict):
+    """How `movebook build` renders: on this machine, or on a Dask cluster."""
+
+    scheduler: Annotated[str, BeforeValidator(_scheduler)] | None = None
+
+
 class Mcid(Strict):
     """Minimal clinically important differences: a change this big or bigger is marked as
     meaningful in "what changed". Defaults from the literature; a clinic may set its own."""
@@ -823,6 +852,7 @@ class Config(Strict):
     pdf: PdfConfig = PdfConfig()
     mcid: Mcid = Mcid()
     budget: Budget = Budget()
+    build: BuildConfig = BuildConfig()
 
 
 # --- validated, assembled project -------------------------------------------

@@ -21,17 +21,25 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import jinja2
 
 from movebook import stamp
 from movebook.errors import Problem, ProjectError, did_you_mean, os_culprit, shown_path
-from movebook.load import PROFILES_DIR, load_project_sources
+from movebook.load import (
+    MAX_YAML_BYTES,
+    PROFILES_DIR,
+    RawProject,
+    Source,
+    file_bytes,
+    load_profile_sources,
+    load_project_sources,
+    load_yaml_file,
+)
 from movebook.model import Config, Library, Profile
 from movebook.render import (
     HANDOUT,
-    Booklet,
     check_templates,
     handout_file,
     rename_pages,
@@ -45,6 +53,8 @@ from movebook.render import (
     untranslated_warnings,
 )
 from movebook.site import (
+    SECRET_ENV,
+    SECRET_FILE,
     SiteSecret,
     encode,
     private_url,
@@ -53,7 +63,16 @@ from movebook.site import (
     sync_folder,
     wrap_key,
 )
-from movebook.validate import validate_project
+from movebook.validate import (
+    Report,
+    build_context,
+    validate_config,
+    validate_profiles,
+    validate_project,
+)
+
+if TYPE_CHECKING:
+    from movebook.cluster import Cluster
 
 OUTPUT_DIR = "output"
 SITE_DIR = "site"
@@ -93,7 +112,7 @@ class BuildResult:
 
 @dataclass(frozen=True)
 class Rendered:
-    booklet: Booklet
+    assessment_date: str  # the latest assessment's: its handout's name in output/pdf/
     pdf: bytes | None  # the clinician's copy, for output/pdf/
     files: Mapping[str, bytes]  # the patient's site folder: pages and handout, sealed if private
     sealed: bool
@@ -107,20 +126,17 @@ def render_patient(
     profile: Profile,
     pdf: bool,
     secret: SiteSecret,
+    kept: Mapping[str, bytes],
 ) -> Rendered:
-    """Everything one patient gets, in memory. Pure apart from reading templates and assets:
-    safe to run in a worker process."""
+    """Everything one patient gets, in memory. `kept` holds the earlier handouts the build
+    found in output/pdf/ (date -> PDF); nothing else is read but the templates and the logo
+    under `root`, so this runs as well in a worker process or on a machine without output/."""
     site = config.site
     key = secret.page_key(profile.id) if site.private else None
     # A QR code needs an absolute link; without site.base_url the handout goes without.
     link = private_url(site.base_url, secret.slug(profile.id), key) if site.base_url else None
     # Every assessment keeps its handout as issued: earlier ones are made once, if missing.
-    kept = root / OUTPUT_DIR / PDF_DIR / profile.id
-    missing = [
-        str(a.date)
-        for a in profile.assessments[:-1]
-        if pdf and not (kept / f"{a.date}.pdf").exists()
-    ]
+    missing = [str(a.date) for a in profile.assessments[:-1] if pdf and str(a.date) not in kept]
     booklet = render_booklet(root, config, library, profile, link=link, earlier_handouts=missing)
     handout = render_pdf(booklet, config, root) if pdf else None
     earlier = {
@@ -133,10 +149,7 @@ def render_patient(
         date = str(assessment.date)
         if f"{date}-index.html" not in booklet.pages:
             continue  # no earlier booklet (the patient was told to stop), so no handout either
-        data = earlier.get(date)
-        if data is None and (kept / f"{date}.pdf").is_file():
-            data = (kept / f"{date}.pdf").read_bytes()
-        handouts[handout_file(date, current=False)] = data
+        handouts[handout_file(date, current=False)] = earlier.get(date, kept.get(date))
     if key is not None:
         files = seal_folder(
             root, config, booklet.language, booklet.pages, handouts, key, secret, profile
@@ -144,7 +157,21 @@ def render_patient(
     else:
         files = {name: html.encode("utf-8") for name, html in booklet.pages.items()}
         files.update((name, data) for name, data in handouts.items() if data is not None)
-    return Rendered(booklet, handout, files, sealed=key is not None, earlier_pdfs=earlier)
+    return Rendered(
+        booklet.assessment_date, handout, files, sealed=key is not None, earlier_pdfs=earlier
+    )
+
+
+def kept_handouts(root: Path, profile: Profile) -> dict[str, bytes]:
+    """The handouts of a patient's earlier assessments already in output/pdf/, by date: read
+    here, by the build, never where the patient is rendered (a worker has no output/)."""
+    folder = root / OUTPUT_DIR / PDF_DIR / profile.id
+    kept: dict[str, bytes] = {}
+    for assessment in profile.assessments[:-1]:
+        path = folder / f"{assessment.date}.pdf"
+        if path.is_file():
+            kept[str(assessment.date)] = path.read_bytes()
+    return kept
 
 
 def seal_folder(
@@ -223,17 +250,22 @@ class Publisher:
     def sweep(self) -> None:
         """Undo what a killed build left half-done: put back a booklet it had moved aside for a
         new one it never moved in, and remove every staging folder and half-written file in
-        output/. Finished booklets and files are untouched."""
+        output/. Finished booklets and files are untouched, and not even looked into: a
+        booklet's folder is renamed in whole, so nothing half-written is ever inside one (and
+        1,000 of them hold 40,000 files)."""
         if self.patients.is_dir():
             for retired in self.patients.glob(f"{STAGING}*{RETIRED}"):
                 target = self.patients / retired.name.removeprefix(STAGING).removesuffix(RETIRED)
                 if not target.exists():
                     retired.rename(target)
+        patients = str(self.patients)
         for folder, subfolders, names in os.walk(self.output):
             for name in [*subfolders, *names]:
                 if name.startswith(STAGING):
                     _remove(Path(folder, name))
-            subfolders[:] = [name for name in subfolders if not name.startswith(STAGING)]
+            subfolders[:] = [] if folder == patients else [
+                name for name in subfolders if not name.startswith(STAGING)
+            ]  # fmt: skip
 
     def write_stamp(self, profile: Profile, slug: str, inputs: str, pdf: bool) -> None:
         """Note what this patient's booklet was just made from and what it wrote (the stamp is
@@ -243,6 +275,14 @@ class Publisher:
             files += [self.pdfs / profile.id / f"{a.date}.pdf" for a in profile.assessments]
         record = stamp.Stamp(inputs, pdf, stamp.written(self.output, files))
         self.write_file(stamp.stamp_path(self.output, profile.id), stamp.encode(record))
+        self.sync()
+
+    def write_site_stamp(self, inputs: str, names: Sequence[str]) -> None:
+        """Note what the site's own files were just made from (see stamp.site_up_to_date)."""
+        files = stamp.written(self.output, [self.site / name for name in names])
+        self.write_file(
+            stamp.site_stamp_path(self.output), stamp.encode(stamp.Stamp(inputs, False, files))
+        )
         self.sync()
 
     def prune(self, keep: set[str], profiles: set[str]) -> int:
@@ -311,10 +351,9 @@ class Publisher:
         """Swap in a patient's new booklet whole: the old one stays until the new one is
         complete and on disk. A build killed mid-swap leaves the old one moved aside under a
         name the next sweep puts back; anything else it leaves is a staging folder to sweep."""
-        booklet = rendered.booklet
         pdf_path = None
         if rendered.pdf is not None:
-            pdf_path = self.pdfs / profile / f"{booklet.assessment_date}.pdf"
+            pdf_path = self.pdfs / profile / f"{rendered.assessment_date}.pdf"
             self.write_file(pdf_path, rendered.pdf)
         for date, data in rendered.earlier_pdfs.items():
             self.write_file(self.pdfs / profile / f"{date}.pdf", data)
@@ -374,10 +413,8 @@ def _remove(path: Path) -> None:
     shutil.rmtree(path)
 
 
-def _select(
-    profiles: Mapping[str, Profile], broken: Mapping[str, list[str]], wanted: Sequence[str]
-) -> list[str]:
-    known = sorted({*profiles, *broken})
+def _select(known: Sequence[str], wanted: Sequence[str]) -> list[str]:
+    known = sorted(set(known))
     missing = [name for name in wanted if name not in known]
     if missing:
         raise ProjectError(
@@ -401,6 +438,7 @@ def build(
     pdf: bool = True,
     jobs: int = 1,
     force: bool = False,
+    scheduler: str | None = None,
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
@@ -408,9 +446,16 @@ def build(
     """Build every profile (or the named ones). A broken profile fails alone; a broken library,
     config or template stops the build before anything is written. A patient whose inputs have
     not changed since the last build is left as it is, unless `force`. Another build of the
-    project under way (another command, the preview) is waited for: `on_wait` hears of it."""
+    project under way (another command, the preview) is waited for: `on_wait` hears of it.
+
+    With a `scheduler` (a Dask scheduler's address, or `local`; else build.scheduler in
+    movebook.yaml) the patients are rendered on that Dask cluster, and published here."""
     with Publisher(root).lock(on_wait) as publisher:
-        return _build(publisher, root, wanted, pdf, jobs, force, on_start, on_done)
+        return _build(publisher, root, wanted, pdf, jobs, force, scheduler, on_start, on_done)
+
+
+class ClusterError(Exception):
+    """The Dask scheduler a build names cannot be reached, or was lost: one line."""
 
 
 def _build(
@@ -420,62 +465,261 @@ def _build(
     pdf: bool,
     jobs: int,
     force: bool,
+    scheduler: str | None,
     on_start: Callable[[int], None] | None,
     on_done: Callable[[Outcome], None] | None,
 ) -> BuildResult:
-    config, library, profiles, report = validate_project(load_project_sources(root))
-    shared = [p for p in report.problems if not p.path.startswith(f"{PROFILES_DIR}/")]
-    if shared or config is None or library is None:
-        raise ProjectError(shared or report.problems)
-    broken: dict[str, list[str]] = {}
-    for problem in report.problems:
-        broken.setdefault(Path(problem.path).stem, []).append(str(problem))
-    names = _select(profiles, broken, wanted)
-    check_templates(root)
+    raw = load_project_sources(root, profiles=False)
+    listed: dict[str, Path] = {}  # profiles/<id>.yaml -> its file, read below if need be
 
-    secret = site_secret(root)
-    result = BuildResult(secret=secret)
+    def later(path: Path, rel: str) -> Source:
+        listed[rel] = path
+        return Source(rel)
+
+    lookalikes = [source for source in load_profile_sources(root, later) if source.problems]
+    known = [Path(rel).stem for rel in [*listed, *(source.path for source in lookalikes)]]
+    odd = {Path(source.path).stem for source in lookalikes}
+    survey = None if force or odd else _nothing_to_do(publisher, raw, listed, known, wanted, pdf)
+    if survey is not None:  # everything as the last build left it: nothing validated again
+        publisher.sweep()
+        return _finish(publisher, survey, None, {}, {}, wanted, pdf, jobs, None, on_start, on_done)
+
+    config, library, _, report = validate_project(raw)
+    if report.problems or config is None or library is None:
+        raise ProjectError(report.problems)
+    names = _select(known, wanted)
+    secret = site_secret(root) if _has_secret(root) else None
+    common = stamp.shared_inputs(root, config, secret.value) if secret else ""
+    fresh = secret is not None and not force and stamp.site_up_to_date(publisher.output, common)
+    if not fresh:
+        check_templates(root)
+    if secret is None:
+        secret = site_secret(root)  # made now, once nothing can stop the build
+        common = stamp.shared_inputs(root, config, secret.value)
     publisher.sweep()
-    publisher.site_files(render_site_index(root, config, library), site_assets(config, root))
-    if on_start:
-        on_start(len(names))
+    survey = _survey(root, publisher, config, secret, common, fresh, listed, names, odd, pdf, force)
+    changed = [load_yaml_file(listed[rel], rel) for rel in survey.changed]
+    profiles = validate_profiles(changed, build_context(raw), config, library, report)
+    broken: dict[str, list[str]] = {}
+    for problem in sorted([*report.problems, *(p for s in lookalikes for p in s.problems)]):
+        broken.setdefault(Path(problem.path).stem, []).append(str(problem))
+    if scheduler is None:
+        scheduler = config.build.scheduler
+        where = f"{raw.config.path}:{raw.config.line_of(('build', 'scheduler'))}: build.scheduler"
+    else:
+        where = "--scheduler"
+    cluster = (scheduler, where) if scheduler else None
+    return _finish(
+        publisher, survey, library, profiles, broken, wanted, pdf, jobs, cluster, on_start, on_done
+    )
 
-    def finish(outcome: Outcome) -> None:
-        result.outcomes.append(outcome)
-        if on_done:
-            on_done(outcome)
 
-    todo = [name for name in names if name not in broken]
-    for name in names:
-        if name in broken:
-            finish(Outcome(name, tuple(broken[name])))
+@dataclass(frozen=True)
+class _Survey:
+    """What a build has to do, found before it writes anything."""
+
+    root: Path
+    config: Config
+    secret: SiteSecret
+    common: str  # the shared inputs' fingerprint
+    site: bool  # the site's own files are as a build with these shared inputs left them
+    names: list[str]  # the profiles built, or left as they are
+    inputs: dict[str, str]  # profile -> the fingerprint of what its booklet is made from
+    unchanged: list[str]
+    changed: list[str]  # profiles/<id>.yaml to read, validate and build
+
+
+def _has_secret(root: Path) -> bool:
+    """Whether the site secret exists (else site_secret makes it: a write)."""
+    return bool(os.environ.get(SECRET_ENV)) or (root / SECRET_FILE).exists()
+
+
+def _nothing_to_do(
+    publisher: Publisher,
+    raw: RawProject,
+    listed: Mapping[str, Path],
+    known: Sequence[str],
+    wanted: Sequence[str],
+    pdf: bool,
+) -> _Survey | None:
+    """The survey of a build with nothing to do, or None if there may be something. The
+    library, the templates and every profile are as a build left them that validated them,
+    so the build need not validate them again (a no-op of 1,000 patients takes moments)."""
+    root = raw.root
+    if not _has_secret(root) or any(name not in known for name in wanted):
+        return None
+    report = Report()
+    config = validate_config(raw, build_context(raw), report)
+    if config is None or report.problems:
+        return None
+    secret = site_secret(root)
     common = stamp.shared_inputs(root, config, secret.value)
-    inputs = {name: stamp.patient_inputs(common, root, profiles[name]) for name in todo}
-    for name in [] if force else list(todo):
-        folder = publisher.patients / secret.slug(name)
-        if stamp.up_to_date(publisher.output, name, inputs[name], pdf, folder):
-            todo.remove(name)
+    if not stamp.site_up_to_date(publisher.output, common):
+        return None
+    names = _select(known, wanted)
+    survey = _survey(
+        root, publisher, config, secret, common, True, listed, names, set(), pdf, False
+    )
+    return None if survey.changed or len(survey.unchanged) < len(names) else survey
+
+
+def _survey(
+    root: Path,
+    publisher: Publisher,
+    config: Config,
+    secret: SiteSecret,
+    common: str,
+    site: bool,
+    listed: Mapping[str, Path],
+    names: Sequence[str],
+    odd: set[str],
+    pdf: bool,
+    force: bool,
+) -> _Survey:
+    """Which of the profiles named are to be built: a profile whose bytes are those of its
+    last build, with the same library, templates, settings and movebook, is as valid as it
+    was then: it is neither parsed nor validated again."""
+    selected = set(names)
+    survey = _Survey(root, config, secret, common, site, list(names), {}, [], [])
+    for rel, path in listed.items():
+        name = Path(rel).stem
+        if name not in selected:
+            continue
+        data = file_bytes(path, MAX_YAML_BYTES)
+        if data is not None:
+            survey.inputs[name] = stamp.patient_inputs(common, rel, data)
+            folder = publisher.patients / secret.slug(name)
+            fresh = not force and name not in odd
+            if fresh and stamp.up_to_date(publisher.output, name, survey.inputs[name], pdf, folder):
+                survey.unchanged.append(name)
+                continue
+        survey.changed.append(rel)
+    return survey
+
+
+def _finish(
+    publisher: Publisher,
+    survey: _Survey,
+    library: Library | None,
+    profiles: Mapping[str, Profile],
+    broken: Mapping[str, list[str]],
+    wanted: Sequence[str],
+    pdf: bool,
+    jobs: int,
+    scheduler: tuple[str, str] | None,
+    on_start: Callable[[int], None] | None,
+    on_done: Callable[[Outcome], None] | None,
+) -> BuildResult:
+    """Write the site's own files if need be, and build every profile of the survey that
+    validated and has changed (on the cluster named, if any), publishing each as it comes."""
+    root, config, secret, names = (
+        publisher.output.parent,
+        survey.config,
+        survey.secret,
+        survey.names,
+    )
+    result = BuildResult(secret=secret)
+    todo = [name for name in names if name in profiles and name not in broken]
+    address, where = scheduler if scheduler and todo else (None, "")
+    with _cluster(address, where, jobs) as cluster:  # before writing
+        if not survey.site:
+            assert library is not None  # validated, with the templates: the site is not fresh
+            index, assets = render_site_index(root, config, library), site_assets(config, root)
+            publisher.site_files(index, assets)
+            publisher.write_site_stamp(survey.common, [*index, *assets])
+        if on_start:
+            on_start(len(names))
+
+        def finish(outcome: Outcome) -> None:
+            result.outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+
+        for name in names:
+            if name in broken:
+                finish(Outcome(name, tuple(broken[name])))
+        for name in survey.unchanged:
             finish(Outcome(name, unchanged=True))
-    result.warnings += untranslated_warnings(config, library, [profiles[name] for name in todo])
-    if not config.site.base_url:
-        result.warnings.append(
-            "site.base_url is not set in movebook.yaml, so the handouts carry no QR code"
-        )
-    for name, rendered in _render_all(root, config, library, profiles, todo, pdf, jobs, secret):
-        if isinstance(rendered, str):
-            finish(Outcome(name, (rendered,)))
-            continue
-        try:
-            pdf_path = publisher.patient(name, secret.slug(name), rendered)
-            publisher.write_stamp(profiles[name], secret.slug(name), inputs[name], pdf=pdf)
-        except OSError as error:  # this patient's folder is read-only, say: the others go on
-            finish(Outcome(name, (_cannot_write(error, root, publisher, name),)))
-            continue
-        finish(Outcome(name, pdf=pdf_path))
+        if todo and library is not None:
+            result.warnings += untranslated_warnings(config, library, [profiles[n] for n in todo])
+        if not config.site.base_url:
+            result.warnings.append(
+                "site.base_url is not set in movebook.yaml, so the handouts carry no QR code"
+            )
+        if todo and library is not None:
+            work = Work(root, config, library, pdf, secret)
+            order = [profiles[name] for name in _longest_first(profiles, todo)]
+            renders = cluster.render(work, order) if cluster else _render_all(work, order, jobs)
+            for name, rendered in renders:
+                finish(_published(publisher, name, rendered, profiles[name], survey, pdf))
     if not wanted:  # only a full build knows every profile
         result.removed = publisher.prune({secret.slug(name) for name in names}, set(names))
     result.outcomes.sort(key=lambda o: o.profile)
     return result
+
+
+def _published(
+    publisher: Publisher,
+    name: str,
+    rendered: Rendered | str,
+    profile: Profile,
+    survey: _Survey,
+    pdf: bool,
+) -> Outcome:
+    if isinstance(rendered, str):
+        return Outcome(name, (rendered,))
+    slug = survey.secret.slug(name)
+    try:
+        pdf_path = publisher.patient(name, slug, rendered)
+        inputs = survey.inputs.get(name, "")  # none: its file could not be read twice
+        publisher.write_stamp(profile, slug, inputs, pdf=pdf)
+    except OSError as error:  # this patient's folder is read-only, say: the others go on
+        return Outcome(name, (_cannot_write(error, survey.root, publisher, name),))
+    return Outcome(name, pdf=pdf_path)
+
+
+@dataclass(frozen=True)
+class Work:
+    """What every patient's render is made from, besides the patient's profile."""
+
+    root: Path
+    config: Config
+    library: Library
+    pdf: bool
+    secret: SiteSecret
+
+    def attempt(self, profile: Profile) -> Rendered | str:
+        """One patient's render, here, or the one-line reason it failed."""
+        kept = self.kept(profile)
+        if isinstance(kept, str):
+            return kept
+        return _attempt(self.root, self.config, self.library, profile, self.pdf, self.secret, kept)
+
+    def kept(self, profile: Profile) -> dict[str, bytes] | str:
+        """The patient's earlier handouts in output/, or the one-line reason they are unread."""
+        try:
+            return kept_handouts(self.root, profile)
+        except OSError as error:
+            return _unreadable(error, self.root, profile.id)
+
+
+def _longest_first(profiles: Mapping[str, Profile], names: Sequence[str]) -> list[str]:
+    """The longest first (a handout for each assessment that has none yet), so that no long
+    one starts last while the other workers sit idle."""
+    return sorted(names, key=lambda name: -len(profiles[name].assessments))
+
+
+@contextmanager
+def _cluster(scheduler: str | None, where: str, jobs: int) -> Iterator[Cluster | None]:
+    """Connected to the Dask scheduler named, if any (dask is imported only then: it takes a
+    second, and a build on this machine needs none of it)."""
+    if scheduler is None:
+        yield None
+        return
+    from movebook.cluster import connect
+
+    with connect(scheduler, where, jobs) as cluster:
+        yield cluster
 
 
 def _cannot_write(error: OSError, root: Path, publisher: Publisher, profile: str) -> str:
@@ -494,68 +738,66 @@ def _cannot_write(error: OSError, root: Path, publisher: Publisher, profile: str
 
 
 def _render_all(
-    root: Path,
-    config: Config,
-    library: Library,
-    profiles: Mapping[str, Profile],
-    names: Sequence[str],
-    pdf: bool,
-    jobs: int,
-    secret: SiteSecret,
+    work: Work, profiles: Sequence[Profile], jobs: int
 ) -> Iterator[tuple[str, Rendered | str]]:
-    """Render patients, in worker processes when jobs > 1, yielding each as it is ready.
+    """Render patients, in worker processes when jobs > 1, yielding each as it is ready: at
+    most `jobs` rendering and `jobs` rendered waiting to be published, however many patients.
 
     Each worker process is a pool of its own, rendering one patient at a time: a worker that
     dies (killed, out of memory) takes down only the patient it was rendering, who is tried
     once more in a fresh worker and fails alone if that one dies too."""
-    if jobs <= 1 or len(names) <= 1:
-        for name in names:
-            yield name, _attempt(root, config, library, profiles[name], pdf, secret)
+    if jobs <= 1 or len(profiles) <= 1:
+        for profile in profiles:
+            yield profile.id, work.attempt(profile)
         return
     context = multiprocessing.get_context()
     direct = context.get_start_method() != "forkserver"  # else the forkserver is the parent
-    if pdf and context.get_start_method() == "fork":
+    if work.pdf and context.get_start_method() == "fork":
         import weasyprint  # noqa: F401  (once here: each forked worker starts with it loaded)
 
-    # The longest first (a handout for each assessment that has none yet), so that no long
-    # one starts last while the other workers sit idle.
-    waiting = deque(sorted(names, key=lambda name: -len(profiles[name].assessments)))
+    waiting = deque(profiles)
     idle: list[ProcessPoolExecutor] = []
-    busy: dict[Future[Rendered | str], tuple[str, ProcessPoolExecutor]] = {}
+    busy: dict[Future[Rendered | str], tuple[Profile, ProcessPoolExecutor]] = {}
     died: set[str] = set()
+    ready: list[tuple[str, Rendered | str]] = []
 
     def fill() -> None:
         while waiting and len(busy) < jobs:
-            name = waiting.popleft()
+            profile = waiting.popleft()
+            kept = work.kept(profile)
+            if isinstance(kept, str):
+                ready.append((profile.id, kept))
+                continue
             worker = idle.pop() if idle else ProcessPoolExecutor(
                 1, context, initializer=_die_with_build, initargs=(os.getpid(), direct)
             )  # fmt: skip
-            future = worker.submit(_attempt, root, config, library, profiles[name], pdf, secret)
-            busy[future] = name, worker
+            future = worker.submit(
+                _attempt, work.root, work.config, work.library, profile, work.pdf, work.secret, kept
+            )
+            busy[future] = profile, worker
 
     try:
         fill()
-        while busy:
-            done, _ = wait(busy, return_when=FIRST_COMPLETED)
-            ready: list[tuple[str, Rendered | str]] = []
+        while busy or ready:
+            done, _ = wait(busy, return_when=FIRST_COMPLETED) if busy else (set(), set())
             for future in done:
-                name, worker = busy.pop(future)
+                profile, worker = busy.pop(future)
                 try:
-                    ready.append((name, future.result()))
+                    ready.append((profile.id, future.result()))
                 except BrokenProcessPool:
                     worker.shutdown(wait=False)
-                    if name not in died:
-                        died.add(name)
-                        waiting.appendleft(name)
+                    if profile.id not in died:
+                        died.add(profile.id)
+                        waiting.appendleft(profile)
                         continue
-                    why = "the process rendering it died twice (out of memory, or killed)"
-                    ready.append((name, _unrendered(name, why)))
+                    ready.append((profile.id, died_rendering(profile.id)))
                     continue
                 except Exception as error:  # a result that could not come back, say
-                    ready.append((name, _unrendered(name, render_error(error))))
+                    ready.append((profile.id, unrendered(profile.id, render_error(error))))
                 idle.append(worker)
             fill()  # before handing these over: the workers render while the caller publishes
-            yield from ready
+            handed, ready[:] = list(ready), []
+            yield from handed
     finally:
         for worker in [*idle, *(worker for _, worker in busy.values())]:
             worker.shutdown(wait=True, cancel_futures=True)
@@ -583,23 +825,42 @@ def _die_with_build(build: int, direct: bool) -> None:
 
 
 def _attempt(
-    root: Path, config: Config, library: Library, profile: Profile, pdf: bool, secret: SiteSecret
+    root: Path,
+    config: Config,
+    library: Library,
+    profile: Profile,
+    pdf: bool,
+    secret: SiteSecret,
+    kept: Mapping[str, bytes],
 ) -> Rendered | str:
     """A patient's render, or the one-line reason it failed: a template error, a template that
     raised ({{ 1/0 }}), a file it could not read."""
-    rendering = f"(rendering {PROFILES_DIR}/{profile.id}.yaml)"
     try:
-        return render_patient(root, config, library, profile, pdf, secret)
+        return render_patient(root, config, library, profile, pdf, secret, kept)
     except OSError as error:
-        path, reason = os_culprit(error)
-        return f"{shown_path(path or root / OUTPUT_DIR, root)}: {reason} {rendering}"
+        return _unreadable(error, root, profile.id)
     except Exception as error:
         where = template_position(error)
         if where is None and not isinstance(error, jinja2.TemplateError):
-            return _unrendered(profile.id, render_error(error))
+            return unrendered(profile.id, render_error(error))
         file, line = where or ("templates", 0)
-        return f"{file}:{line}: {render_error(error)} {rendering}"
+        return f"{file}:{line}: {render_error(error)} {_rendering(profile.id)}"
 
 
-def _unrendered(profile: str, why: str) -> str:
+def _unreadable(error: OSError, root: Path, profile: str) -> str:
+    path, reason = os_culprit(error)
+    return f"{shown_path(path or root / OUTPUT_DIR, root)}: {reason} {_rendering(profile)}"
+
+
+def _rendering(profile: str) -> str:
+    return f"(rendering {PROFILES_DIR}/{profile}.yaml)"
+
+
+def unrendered(profile: str, why: str) -> str:
     return f"{PROFILES_DIR}/{profile}.yaml: could not render the booklet: {why}"
+
+
+def died_rendering(profile: str, times: int = 2) -> str:
+    """A patient whose render took down every process it was tried in."""
+    count = "twice" if times == 2 else f"{times} times"
+    return unrendered(profile, f"the process rendering it died {count} (out of memory, or killed)")

@@ -1116,20 +1116,39 @@ def validate_project(
     """Validate everything; return what validated and the report of problems."""
     report = Report()
     context = build_context(raw)
+    config = validate_config(raw, context, report)
+    library = validate_library(raw, context, report)
+    profiles = validate_profiles(raw.profiles, context, config, library, report)
+    report.problems.sort()
+    return config, library, profiles, report
+
+
+def validate_config(raw: RawProject, context: Context, report: Report) -> Config | None:
+    """The project's settings, movebook.yaml."""
     config: Config | None = validate(raw.config, Config, context, report)
     if config is not None:
         _check_config(raw.config, config, raw.root, report)
-    library = validate_library(raw, context, report)
+    return config
+
+
+def validate_profiles(
+    sources: Sequence[Source],
+    context: Context,
+    config: Config | None,
+    library: Library | None,
+    report: Report,
+) -> dict[str, Profile]:
+    """Validate profiles against a project's validated settings and library (a build
+    validates only the profiles it has to: the others are as they were when last built)."""
     profiles: dict[str, Profile] = {}
-    for source in raw.profiles:
+    for source in sources:
         profile = validate_profile(source, context, report)
         if profile is not None:
             profiles[profile.id] = profile
-    report.profiles = len(raw.profiles)
+    report.profiles += len(sources)
     if library is not None and config is not None:
-        for source in raw.profiles:
+        for source in sources:
             profile = profiles.get(_stem(source))
             if profile is not None:
                 _check_includes(source, profile, library, config.defaults.equipment, report)
-    report.problems.sort()
-    return config, library, profiles, report
+    return profiles
