@@ -245,6 +245,17 @@ def test_the_setting_names_the_scheduler_and_the_option_wins(clinic: Path, sched
     assert built(result) == {"ben-okoro"}
 
 
+def test_the_preview_builds_here_whatever_the_setting(clinic: Path) -> None:
+    """movebook serve passes publish.HERE: its rebuilds never wait on, or fail for, a cluster
+    that build.scheduler names."""
+    config = clinic / "movebook.yaml"
+    config.write_text(config.read_text() + "build:\n  scheduler: tcp://127.0.0.1:9\n")
+    assert built(publish.build(clinic, pdf=False, scheduler=publish.HERE)) == {
+        "ana-silva",
+        "ben-okoro",
+    }
+
+
 def test_task_keys_say_nothing_about_a_patient(clinic: Path, scheduler: str) -> None:
     with Client(scheduler) as client:
         before = client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.transition_log))

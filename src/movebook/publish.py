@@ -449,9 +449,13 @@ def build(
     project under way (another command, the preview) is waited for: `on_wait` hears of it.
 
     With a `scheduler` (a Dask scheduler's address, or `local`; else build.scheduler in
-    movebook.yaml) the patients are rendered on that Dask cluster, and published here."""
+    movebook.yaml) the patients are rendered on that Dask cluster, and published here;
+    `HERE` renders them on this machine whatever the setting says (the preview)."""
     with Publisher(root).lock(on_wait) as publisher:
         return _build(publisher, root, wanted, pdf, jobs, force, scheduler, on_start, on_done)
+
+
+HERE = ""  # build's scheduler: this machine's processes, whatever build.scheduler says
 
 
 class ClusterError(Exception):

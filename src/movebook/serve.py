@@ -538,8 +538,14 @@ class Preview:
 
         try:
             try:
+                # The preview renders here, never on a cluster build.scheduler names.
                 result = publish.build(
-                    self.root, profiles or (), pdf=self.pdf, jobs=self.jobs, on_wait=waiting
+                    self.root,
+                    profiles or (),
+                    pdf=self.pdf,
+                    jobs=self.jobs,
+                    scheduler=publish.HERE,
+                    on_wait=waiting,
                 )
             except ProjectError:
                 if not profiles:
@@ -547,7 +553,9 @@ class Preview:
                 # A profile gone since we looked, or a library broken at the same moment:
                 # rebuild everyone, which reports the real state.
                 profiles = None
-                result = publish.build(self.root, pdf=self.pdf, jobs=self.jobs, on_wait=waiting)
+                result = publish.build(
+                    self.root, pdf=self.pdf, jobs=self.jobs, scheduler=publish.HERE, on_wait=waiting
+                )
         except ProjectError as error:
             problems = tuple(str(problem) for problem in error.problems)
             self._fail(before, problems, known, why)
