@@ -528,7 +528,7 @@ class Context:
 
     def key_cue(self, exercise: Exercise) -> str:
         """One cue for the fridge sheet: the first sentence of how the exercise moves that
-        says more than to get ready (six words or fewer, a breath in first), without a lead-in
+        says more than to get ready (not six words or fewer, nor a breath in), without a lead-in
         ("Use these in any order:", "Then"); the summary if there is none."""
         text = str(markdown_html(exercise.sections.get("The movement", "")).striptags())
         for sentence in re.split(r"(?<=[.!?])\s+", text):
@@ -602,7 +602,7 @@ class Context:
         days' headings, as an empty cell a day cost as much again."""
         rules = []
         for number, row in enumerate(self.tracker_rows(), 1):
-            lines = max((n + 2) // 3 for n in row.counts)
+            lines = max(((n + 2) // 3 for n in row.counts), default=0)
             if not lines:
                 continue
             # in tenths of a millimetre
