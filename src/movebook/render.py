@@ -39,7 +39,7 @@ from movebook.model import (
     Profile,
     Translation,
 )
-from movebook.plan import PRACTICE, PhaseStep, Plan, PlannedDose, Session
+from movebook.plan import PRACTICE, PhaseStep, Plan, PlannedDose, PlannedExercise, Session
 from movebook.readiness import psfs_mean
 from movebook.wording import Words, has_catalogue
 
@@ -572,6 +572,22 @@ class Context:
                 left, cut = left + length, index
         return order[:cut], order[cut:]
 
+    def program_extras(self, planned: PlannedExercise) -> list[str]:
+        """What page 1 says under a row's dose, as the card says it: the first week, the side."""
+        lines = (self.words.start(planned.dose), self.words.side_line(planned.dose, planned))
+        return [line for line in lines if line]
+
+    @functools.cached_property
+    def long_day(self) -> bool:
+        """Whether page 1's day is long enough (sixteen headings, rows and a row's extra lines)
+        to be set in tighter rows, so that it still fits the page."""
+        lines = sum(
+            1 + len(session.exercises) + sum(len(self.program_extras(p)) for p in session.exercises)
+            for session in self.plan.sessions
+        )
+        return lines >= 16
+
+    @functools.cached_property
     def tracker_rows(self) -> list[TrackerRow]:
         """The four-week tracker's rows: a session's, with a box each time it is done that day
         on the days the week's rhythm does it; and for the day's practice, a row each item,
@@ -601,7 +617,7 @@ class Context:
         box) cost a tenth of a handout's time; and one cell for the week's days, under the
         days' headings, as an empty cell a day cost as much again."""
         rules = []
-        for number, row in enumerate(self.tracker_rows(), 1):
+        for number, row in enumerate(self.tracker_rows, 1):
             lines = max(((n + 2) // 3 for n in row.counts), default=0)
             if not lines:
                 continue
@@ -679,7 +695,9 @@ class Context:
             "shares_stops": self.shares_stops,
             "shared_stops": self.shared_stops,
             "tracker_css": self.tracker_css,
-            "tracker_rows": self.tracker_rows,
+            "tracker_rows": self.tracker_rows if medium == "print" else [],
+            "program_extras": self.program_extras,
+            "long_day": medium == "print" and self.long_day,
             "figure_moves": figure_moves,
             "qr_code": qr_code(self.link) if self.link and medium == "print" else None,
             **page,

@@ -193,32 +193,36 @@ class Words:
         """Which side, said in full: the only side a directional drill is done on, the hand or
         side that gets a set more, or the side to start with."""
         _ = self.gettext
-        side = planned.side if planned is not None else None
-        lines = {
-            ("only", "left"): _(
+        side = (
+            dose.only_side
+            or dose.extra_hand
+            or dose.extra_side
+            or (planned.side if dose.per_side and planned is not None else None)
+        )
+        if side not in ("left", "right"):
+            return None
+        right = side == "right"
+        if dose.only_side:
+            if right:
+                return _(
+                    "Do this on your right side only, the side your clinician marked. "
+                    "Never on the other side."
+                )
+            return _(
                 "Do this on your left side only, the side your clinician marked. "
                 "Never on the other side."
-            ),
-            ("only", "right"): _(
-                "Do this on your right side only, the side your clinician marked. "
-                "Never on the other side."
-            ),
-            ("hand", "left"): _("Do one more set with the load in your left hand."),
-            ("hand", "right"): _("Do one more set with the load in your right hand."),
-            ("extra", "left"): _("Start with your left side, and do one more set on that side."),
-            ("extra", "right"): _("Start with your right side, and do one more set on that side."),
-            ("first", "left"): _("Start with your left side, the side that needs the work."),
-            ("first", "right"): _("Start with your right side, the side that needs the work."),
-        }
-        if dose.only_side:
-            return lines.get(("only", dose.only_side))
+            )
         if dose.extra_hand:
-            return lines.get(("hand", dose.extra_hand))
+            if right:
+                return _("Do one more set with the load in your right hand.")
+            return _("Do one more set with the load in your left hand.")
         if dose.extra_side:
-            return lines.get(("extra", dose.extra_side))
-        if dose.per_side and side:
-            return lines.get(("first", side))
-        return None
+            if right:
+                return _("Start with your right side, and do one more set on that side.")
+            return _("Start with your left side, and do one more set on that side.")
+        if right:
+            return _("Start with your right side, the side that needs the work.")
+        return _("Start with your left side, the side that needs the work.")
 
     def rest(self, dose: PlannedDose) -> str | None:
         if dose.sets < 2 or not dose.rest_s:
