@@ -48,6 +48,10 @@ class Memory:
     total: int
     done: int = 0
     quarters: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    # CPU seconds of each process under this one, as last seen: the workers of a fork server
+    # are its children, not this process's, so getrusage(RUSAGE_CHILDREN) would miss them
+    cpu: dict[int, float] = field(default_factory=dict)
+    before: dict[int, float] = field(default_factory=dict)  # of those already there
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def sample(self) -> None:
@@ -56,12 +60,19 @@ class Memory:
             quarter = min(3, self.done * 4 // max(self.total, 1))
             for child in me.children(recursive=True):
                 try:
-                    rss = child.memory_info().rss
+                    with child.oneshot():
+                        rss, cpu = child.memory_info().rss, _cpu(child)
                 except psutil.Error:
                     continue  # gone since
                 self.quarters[quarter] = max(self.quarters[quarter], rss)
+                self.cpu[child.pid] = cpu
 
     def __enter__(self) -> Memory:
+        for child in psutil.Process().children(recursive=True):  # the fork server, say
+            try:
+                self.before[child.pid] = _cpu(child)
+            except psutil.Error:
+                continue
         self._thread = threading.Thread(target=self.sample, daemon=True)
         self._thread.start()
         return self
@@ -73,19 +84,28 @@ class Memory:
     def peak(self) -> int:
         return max(self.quarters)
 
+    def worker_cpu(self) -> float:
+        """CPU seconds the processes under this one spent during the build (a worker's last
+        fifth of a second before it ended may be missed: it was idle by then)."""
+        return sum(cpu - self.before.get(pid, 0.0) for pid, cpu in self.cpu.items())
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
 
 @dataclass
 class Run:
     seconds: float
-    cpu: float  # this process and every worker it waited for
+    cpu: float  # this process and every process under it (the workers)
     rendered: int
     memory: Memory
 
 
 def cpu_seconds() -> float:
     me = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+    return me.ru_utime + me.ru_stime
 
 
 def timed(what: str, build: Callable[..., publish.BuildResult], total: int) -> Run:
@@ -97,6 +117,7 @@ def timed(what: str, build: Callable[..., publish.BuildResult], total: int) -> R
         cpu, started = cpu_seconds(), time.perf_counter()
         result = build(on_done=done)
         seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    cpu += memory.worker_cpu()
     if result.failed:
         sys.exit(f"{what}: {len(result.failed)} booklets failed: {result.failed[0].problems[0]}")
     rendered = sum(1 for outcome in result.outcomes if not outcome.unchanged)

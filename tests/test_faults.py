@@ -437,7 +437,9 @@ from pathlib import Path
 
 from movebook import publish
 
-BUILD = os.getpid()
+# The build's own process: its workers run this file again (a fork server's do), and inherit
+# the variable the build set here
+BUILD = int(os.environ.setdefault("TEST_BUILD_PID", str(os.getpid())))
 real = publish.render_patient
 
 

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import multiprocessing
 import os
+import select
 import shutil
 import signal
 import sys
@@ -754,10 +755,8 @@ def _render_all(
         for profile in profiles:
             yield profile.id, work.attempt(profile)
         return
-    context = multiprocessing.get_context()
+    context = _worker_context()
     direct = context.get_start_method() != "forkserver"  # else the forkserver is the parent
-    if work.pdf and context.get_start_method() == "fork":
-        import weasyprint  # noqa: F401  (once here: each forked worker starts with it loaded)
 
     waiting = deque(profiles)
     idle: list[ProcessPoolExecutor] = []
@@ -807,25 +806,58 @@ def _render_all(
             worker.shutdown(wait=True, cancel_futures=True)
 
 
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Where worker processes come from: a fork server that has imported the renderer once,
+    where there is one (Linux, macOS). A worker forked from it holds only the renderer and the
+    patients it is sent, not this process's memory (a caseload of a thousand profiles, the
+    preview's threads); it starts in moments, without importing anything."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["movebook.publish", "weasyprint"])
+    return context
+
+
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def _die_with_build(build: int, direct: bool) -> None:
     """Worker initializer: a worker never outlives its build. A build killed with -9 (the OOM
-    killer, a CI timeout) would otherwise leave its workers blocked forever on a pipe. Linux
-    kills the worker with its parent; elsewhere a watchdog notices the parent is gone."""
-    if sys.platform == "linux":
+    killer, a CI timeout) would otherwise leave its workers blocked forever on a pipe: a
+    worker holds the other end itself, and a fork server lives as long as its workers do.
+    Linux kills a worker forked by the build with it; a watchdog thread ends any other as
+    soon as the build is gone."""
+    if direct and sys.platform == "linux":
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     parent = os.getppid()
     if direct and parent != build:
         os._exit(1)  # the build died before the line above could take effect
+    handle = None
+    if not direct and sys.platform == "linux":
+        try:
+            handle = os.pidfd_open(build)  # readable once the build has ended, reaped or not
+        except ProcessLookupError:
+            os._exit(1)
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
+        if handle is not None:
+            select.select([handle], [], [])
+        else:
+            while os.getppid() == parent and (direct or _running(build)):
+                time.sleep(0.5)
         os._exit(1)
 
     threading.Thread(target=watch, name="movebook-watchdog", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process has this number now
+        return False
+    return True
 
 
 def _attempt(
