@@ -59,6 +59,9 @@ class PlannedDose:
     only_side: str | None = None  # a directional drill: this side only, never "each side"
     extra_side: str | None = None  # both sides, with a set more on this one
     extra_hand: str | None = None  # a load carried in one hand: the extra set in this hand
+    carry: bool = False  # its reps (done each side: its sets) are carries of hold_s seconds
+    load: str | None = None  # what to lift, carry or pull against, said to the patient
+    load_phase: int | None = None  # the library phase whose load it is (None: the clinician's)
 
     @property
     def seconds(self) -> int:
@@ -90,6 +93,8 @@ class PlannedExercise:
     asked: bool = False  # named in the clinician's note: kept like a pin, its dose the library's
     when: str | None = None  # the note's own words for when: "before every performance"
     every_min: int | None = None  # the note's interval for it: "every half hour"
+    # The precautions whose patient line its card repeats: it loads what they guard.
+    cautions: tuple[PrecautionDef, ...] = ()
 
     @property
     def held(self) -> bool:
@@ -181,6 +186,8 @@ class Patient:
     precautions: frozenset[str]
     # What the clinician's note asks for that the patient may do, with the note's timing.
     asked: Mapping[str, Timing | None] = field(default_factory=dict)
+    # The patient's precautions as the library defines them.
+    cautioned: Mapping[str, PrecautionDef] = field(default_factory=dict)
 
     @property
     def phase(self) -> int:
@@ -204,4 +211,9 @@ def patient_of(
         assessment=profile.assessments[at],
         equipment=frozenset(owned) | everyday,
         precautions=frozenset(profile.precautions),
+        cautioned={
+            name: library.vocabulary.precautions[name]
+            for name in profile.precautions
+            if name in library.vocabulary.precautions
+        },
     )
