@@ -65,9 +65,9 @@ def plan_dose(exercise: Exercise, patient: Patient) -> PlannedDose:
     )
     findings = patient.findings
     notes: list[str] = []
-    held = dose.hold_s and dose.hold_s > 3 and not dose.carry  # a carry walks: it is no hold
-    if "static_hold_intolerance" in findings and held:
-        shorter = max(3, dose.hold_s // 2)
+    held = 0 if dose.carry else dose.hold_s or 0  # a carry walks: it is no hold
+    if "static_hold_intolerance" in findings and held > 3:
+        shorter = max(3, held // 2)
         dose = replace(dose, hold_s=shorter, reps=math.ceil((dose.reps or 1) * 1.5))
         notes.append("shorter_holds")
     gentle = "fear_of_movement" in findings or patient.phase == 1
