@@ -444,6 +444,8 @@ class FindingDef(Strict):
     sided: bool = False
     patient: str | None = None
     rules_out_floor: bool = False  # no exercise in a floor position while it is recorded
+    # The same, only before this phase: getting down and up is the painful part at first.
+    rules_out_floor_before_phase: Annotated[int, Range(2, 4)] | None = None
 
 
 # Where strength work loads the skeleton: the legs standing, through the body's weight or
@@ -457,6 +459,12 @@ class TaskDef(Strict):
     # A task that lifts or carries a load: from phase 3 on, the plan holds a strength
     # exercise that loads these, with the patient's own weights where they have them.
     loads: list[LoadedRegion] = []
+    # Words or phrases of a goal's label that name this task ("stairs", "carry"): a goal
+    # labelled with any task's words is practised as the tasks its label names, not as the
+    # broader task it is filed under ("Carry the shopping up to the flat": a carry, stairs).
+    words: list[Text] = []
+    # What a patient with this goal has at hand for it (stairs to climb: a step).
+    equipment: list[EquipmentId] = []
 
 
 class PrecautionDef(Strict):

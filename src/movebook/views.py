@@ -46,6 +46,8 @@ def dose_text(dose: PlannedDose, side: str | None = None) -> str:
         parts.append(f"{dose.only_side} side only")
     elif dose.carry and dose.per_side and dose.extra_hand:
         parts.append(f"one more with the load in the {dose.extra_hand} hand")
+    elif dose.carry:
+        pass  # its hands are said with its carries
     elif dose.per_side and dose.extra_hand:
         parts.append(f"each side, one set more with the load in the {dose.extra_hand} hand")
     elif dose.per_side and dose.extra_side:
