@@ -138,6 +138,22 @@ def test_incomplete_dose(project: Path) -> None:
     ]
 
 
+def test_a_load_given_for_one_phase_is_given_for_every_phase(project: Path) -> None:
+    text = DEAD_BUG.replace("per_day: 1}", 'per_day: 1, load: "A light book."}')
+    assert check(project, text) == [
+        f"{E}:16: dose[3]: expected a load, as phase 2's dose gives one, got none",
+        f"{E}:17: dose[4]: expected a load, as phase 2's dose gives one, got none",
+    ]
+
+
+def test_a_carry_is_dosed_in_seconds(project: Path) -> None:
+    text = DEAD_BUG.replace("unilateral: true", "unilateral: true\ncarry: true")
+    assert check(project, text) == [
+        f"{E}:{line}: dose[{phase}]: expected hold_s, the seconds of each carry, got none"
+        for line, phase in ((16, 2), (17, 3), (18, 4))
+    ]
+
+
 def test_floor_exercise_needs_a_mat(project: Path) -> None:
     text = DEAD_BUG.replace("equipment: [mat]", "equipment: []")
     assert check(project, text) == [
@@ -182,11 +198,11 @@ def test_bad_vocabulary_file(project: Path) -> None:
     )
     found = problems(project)
     assert (
-        "content/vocabulary/findings.yaml:75: Bad Id: expected an id of lower-case letters, "
+        "content/vocabulary/findings.yaml:77: Bad Id: expected an id of lower-case letters, "
         "digits and underscores, got 'Bad Id'" in found
     )
     assert (
-        "content/vocabulary/findings.yaml:78: new_finding.labl: expected a known key, "
+        "content/vocabulary/findings.yaml:80: new_finding.labl: expected a known key, "
         "got 'labl' (did you mean 'label'?)" in found
     )
 

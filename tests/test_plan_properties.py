@@ -378,8 +378,8 @@ def bone_loaded(profile: Profile, plan: Plan) -> Violations:
 def task_drills_for_goals(profile: Profile, plan: Plan) -> Violations:
     """(g) The practice of a daily task (an integration drill with tasks) only for a patient
     with one of those goals, unless the clinician asks for it; getting out of bed is practised
-    for painful transitions too."""
-    goals = {goal.task for goal in profile.latest.goals}
+    for painful transitions too. A goal is the tasks its label names, where it names any."""
+    goals = set(patient_of(profile, LIBRARY, DEFAULT_EQUIPMENT).tasks)
     if any(f.id == "painful_transitions" for f in profile.latest.signature.findings):
         goals.add("getting_out_of_bed")
     return [

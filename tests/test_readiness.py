@@ -336,7 +336,7 @@ def test_plan_json_has_the_readiness(project: Path) -> None:
         "judge": 1,
     }
     assert readiness["criteria"][0] == {
-        "text": "You can sit for 45 minutes and walk for 30 minutes in comfort.",
+        "text": "You can sit for 45 minutes in comfort.",
         "measure": "sitting_min",
         "at_least": 45,
         "at_most": None,

@@ -84,6 +84,9 @@ def translate_everything(root: Path, library: Library) -> None:
             words["micro_steps"] = [backwards(step.step) for step in meta.micro_steps]
         if meta.figure is not None:
             words["figure_alt"] = backwards(meta.figure.alt)
+        loads = {phase: backwards(dose.load) for phase, dose in meta.dose.items() if dose.load}
+        if loads:
+            words["load"] = loads
         body = "".join(
             f"## {heading}\n\n{backwards(exercise.sections[key])}\n\n"
             for heading, key in zip(headings, exercise.sections, strict=True)

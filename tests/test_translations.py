@@ -66,6 +66,26 @@ def test_missing_translations_are_listed_never_errors(spanish: Path) -> None:
     assert not any("glute-bridge" in rel or "phases" in rel for rel in translation.untranslated)
 
 
+def test_a_dose_load_is_translated_phase_by_phase(spanish: Path) -> None:
+    bridge(spanish, "figure_alt:", "load: {2: Un libro.}\nfigure_alt:")
+    assert problems(spanish, "content/locale") == [
+        f"{BRIDGE}:10: load: expected a load for each phase whose dose gives one in "
+        "content/exercises/strength/glute-bridge.md (none), got 2"
+    ]
+    bridge(spanish, "load: {2: Un libro.}\n", "")
+    rel = "content/locale/es/exercises/strength/band-row.md"
+    write(spanish, rel, (REPO / rel).read_text(encoding="utf-8"))
+    library = load_project(spanish).library
+    english = library.exercises["band-row"].meta.dose
+    spanish_doses = library.in_language("es").exercises["band-row"].meta.dose
+    assert english[1].load == "Use your lightest band."
+    assert spanish_doses[1].load == "Use la banda más suave que tenga."
+    assert spanish_doses[3].load is not None and spanish_doses[3].load.startswith("Use una banda")
+    assert {p: d.model_copy(update={"load": None}) for p, d in spanish_doses.items()} == {
+        p: d.model_copy(update={"load": None}) for p, d in english.items()
+    }
+
+
 def test_a_translation_of_no_english_file_is_an_error(spanish: Path) -> None:
     (spanish / BRIDGE).rename(spanish / BRIDGE.replace("bridge", "brige"))
     assert problems(spanish, "content/locale") == [
@@ -79,7 +99,7 @@ def test_a_key_that_is_not_a_word_field_is_an_error(spanish: Path) -> None:
     bridge(spanish, "breathing:", "block: strength\nbreathing:")
     assert problems(spanish, "content/locale") == [
         f"{BRIDGE}:4: block: expected a word field "
-        "(title, summary, breathing, micro_steps, figure_alt), got 'block'"
+        "(title, summary, breathing, micro_steps, figure_alt, load), got 'block'"
     ]
 
 

@@ -394,6 +394,7 @@ class DoseChange(Strict):
     rest_s: Seconds | None = None
     per_day: Annotated[int, Range(1, 12)] | None = None
     per_week: Annotated[int, Range(1, 21)] | None = None
+    load: Text | None = None  # what to lift or pull against, as said to the patient
 
 
 class Overrides(Strict):
@@ -443,10 +444,13 @@ class FindingDef(Strict):
     sided: bool = False
     patient: str | None = None
     rules_out_floor: bool = False  # no exercise in a floor position while it is recorded
+    # The same, only before this phase: getting down and up is the painful part at first.
+    rules_out_floor_before_phase: Annotated[int, Range(2, 4)] | None = None
 
 
-# Where strength work loads the skeleton: standing, through the body's weight or more.
-LoadedRegion = Literal["legs"]
+# Where strength work loads the skeleton: the legs standing, through the body's weight or
+# more; the spine, under a weight held in the hands (a carry, a lift).
+LoadedRegion = Literal["legs", "spine"]
 
 
 class TaskDef(Strict):
@@ -455,6 +459,12 @@ class TaskDef(Strict):
     # A task that lifts or carries a load: from phase 3 on, the plan holds a strength
     # exercise that loads these, with the patient's own weights where they have them.
     loads: list[LoadedRegion] = []
+    # Words or phrases of a goal's label that name this task ("stairs", "carry"): a goal
+    # labelled with any task's words is practised as the tasks its label names, not as the
+    # broader task it is filed under ("Carry the shopping up to the flat": a carry, stairs).
+    words: list[Text] = []
+    # What a patient with this goal has at hand for it (stairs to climb: a step).
+    equipment: list[EquipmentId] = []
 
 
 class PrecautionDef(Strict):
@@ -463,6 +473,9 @@ class PrecautionDef(Strict):
     # From phase 2 on, the plan holds a strength exercise that loads each of these (bone
     # needs load: osteoporosis).
     needs_load: list[LoadedRegion] = []
+    # Its patient line is printed on the card of every exercise that loads one of these
+    # (osteoporosis: a weight carried or lifted loads the spine).
+    on_cards: list[LoadedRegion] = []
 
 
 class RedFlagDef(Strict):
@@ -545,6 +558,9 @@ class Dose(Strict):
     rep_s: Count | None = None  # how long one rep takes, where it is a round of moves
     per_day: Annotated[int, Range(1, 12)] | None = None
     per_week: Annotated[int, Range(1, 21)] | None = None
+    # What to lift, carry or pull against in this phase, said to the patient: "Start with
+    # about 3 kg in the bag." Given for one phase, it is given for every phase.
+    load: Text | None = None
 
     @model_validator(mode="after")
     def _check_complete(self) -> Dose:
@@ -678,7 +694,10 @@ class ExerciseMeta(Strict):
     occasion: Text | None = None
     # A load carried in one hand: the hand that makes the side needing work do more.
     load_hand: Literal["same", "opposite"] | None = None
-    loads: list[LoadedRegion] = []  # strength work standing, through the body's weight or more
+    # Walked with a load in the hand: its reps (or, done each side, its sets) are carries of
+    # hold_s seconds.
+    carry: bool = False
+    loads: list[LoadedRegion] = []  # what it loads: the legs standing, the spine under a weight
     turns: bool = False  # it turns the hip (a turning spine is `spine: [rotation]`)
     rituals: list[RitualId] = []
     dose: dict[Phase, Dose]
@@ -705,6 +724,7 @@ class ExerciseWords(Strict):
     breathing: Text | None = None
     micro_steps: list[Text] | None = None  # as many as the English, in its order
     figure_alt: Text | None = None
+    load: dict[Phase, Text] | None = None  # each phase's dose load, for the phases that give one
 
 
 class EducationWords(Strict):

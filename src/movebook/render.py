@@ -573,8 +573,14 @@ class Context:
         return order[:cut], order[cut:]
 
     def program_extras(self, planned: PlannedExercise) -> list[str]:
-        """What page 1 says under a row's dose, as the card says it: the first week, the side."""
-        lines = (self.words.start(planned.dose), self.words.side_line(planned.dose, planned))
+        """What page 1 says under a row's dose, as the card says it: the first week, the load,
+        the side."""
+        dose = planned.dose
+        lines = (
+            self.words.start(dose),
+            self.words.load(dose, planned.exercise),
+            self.words.side_line(dose, planned),
+        )
         return [line for line in lines if line]
 
     @functools.cached_property

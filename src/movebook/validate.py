@@ -413,6 +413,15 @@ def _check_exercise(
             )
     if phases[0] not in meta.dose:
         problem(("dose",), f"expected a dose for phase {phases[0]}, its first phase, got none")
+    loaded = [phase for phase, dose in sorted(meta.dose.items()) if dose.load]
+    for phase, dose in sorted(meta.dose.items()):
+        if loaded and not dose.load:
+            problem(
+                ("dose", phase),
+                f"expected a load, as phase {loaded[0]}'s dose gives one, got none",
+            )
+        if meta.carry and dose.hold_s is None:
+            problem(("dose", phase), "expected hold_s, the seconds of each carry, got none")
     position = positions.get(meta.position)
     if position is not None and position.floor and "mat" not in meta.equipment:
         problem(
@@ -775,16 +784,34 @@ class _Translating:
             )
         elif words.figure_alt is not None and figure is not None:
             figure = figure.model_copy(update={"alt": words.figure_alt})
+        loads = {phase: dose.load for phase, dose in sorted(meta.dose.items()) if dose.load}
+        dose = meta.dose
+        if words.load is not None and sorted(words.load) != list(loads):
+            listed = ", ".join(map(str, loads)) or "none"
+            self.problem(
+                source,
+                ("load",),
+                f"expected a load for each phase whose dose gives one in {exercise.source} "
+                f"({listed}), got {', '.join(map(str, sorted(words.load))) or 'none'}",
+            )
+        elif words.load is not None:
+            dose = {
+                phase: given.model_copy(update={"load": words.load[phase]})
+                if phase in words.load
+                else given
+                for phase, given in meta.dose.items()
+            }
         english_words = ExerciseWords(
             title=meta.title,
             summary=meta.summary,
             breathing=meta.breathing,
             micro_steps=[step.step for step in meta.micro_steps] or None,
             figure_alt=meta.figure.alt if meta.figure else None,
+            load=loads or None,
         )
         self.missing(source.path, words, list(ExerciseWords.model_fields), english_words)
         update = {**_given(words, ("title", "summary", "breathing")), "micro_steps": steps}
-        translated = meta.model_copy(update={**update, "figure": figure})
+        translated = meta.model_copy(update={**update, "figure": figure, "dose": dose})
         body = {keys[heading]: text for heading, text in sections.items() if heading in keys}
         return dataclasses.replace(exercise, meta=translated, sections=body or exercise.sections)
 

@@ -21,7 +21,15 @@ def dose_text(dose: PlannedDose, side: str | None = None) -> str:
     """`2 x 6 reps (3-1-3), hold 5 s, each side, once a day`; a one-sided finding's side
     first (`each side, right first`)."""
     parts = []
-    if dose.minutes:
+    carries = dose.sets * (dose.reps or 1)
+    if dose.carry and dose.hold_s and dose.per_side:
+        parts.append(
+            f"{carries} carr{'ies' if carries > 1 else 'y'} of {dose.hold_s} s in each hand"
+        )
+    elif dose.carry and dose.hold_s:
+        hands = {1: "", 2: ", one in each hand"}.get(carries, ", changing hands each time")
+        parts.append(f"{carries} carr{'ies' if carries > 1 else 'y'} of {dose.hold_s} s{hands}")
+    elif dose.minutes:
         parts.append(
             f"{dose.sets} x {dose.minutes} min" if dose.sets > 1 else f"{dose.minutes} min"
         )
@@ -30,12 +38,16 @@ def dose_text(dose: PlannedDose, side: str | None = None) -> str:
         parts.append(f"{rounds} round{'s' if rounds > 1 else ''}")
     elif dose.reps:
         parts.append(f"{dose.sets} x {dose.reps}")
-    if dose.hold_s:
+    if dose.hold_s and not dose.carry:
         parts.append(f"hold {dose.hold_s} s")
     if dose.tempo:
         parts.append(f"tempo {dose.tempo}")
     if dose.only_side:
         parts.append(f"{dose.only_side} side only")
+    elif dose.carry and dose.per_side and dose.extra_hand:
+        parts.append(f"one more with the load in the {dose.extra_hand} hand")
+    elif dose.carry:
+        pass  # its hands are said with its carries
     elif dose.per_side and dose.extra_hand:
         parts.append(f"each side, one set more with the load in the {dose.extra_hand} hand")
     elif dose.per_side and dose.extra_side:
@@ -67,6 +79,7 @@ def _dose_json(dose: PlannedDose) -> dict[str, Any]:
         "only_side": dose.only_side,
         "extra_side": dose.extra_side,
         "extra_hand": dose.extra_hand,
+        "load": dose.load,
         "start": ENGLISH.start(dose),
         "adjustments": list(dose.adjustments),
         "seconds": dose.seconds,
@@ -97,6 +110,7 @@ def _exercise_json(planned: PlannedExercise) -> dict[str, Any]:
         "asked": planned.asked,
         "when": planned.when,
         "every_min": planned.every_min,
+        "take_care": [caution.label for caution in planned.cautions],
     }
 
 
@@ -218,6 +232,10 @@ def plan_text(
             why = list(planned.addresses) + list(planned.rehearses)
             if why:
                 lines.append(f"  {'':<12}   for {', '.join(why)}")
+            if planned.dose.load:
+                lines.append(f"  {'':<12}   load: {planned.dose.load}")
+            for caution in planned.cautions:
+                lines.append(f"  {'':<12}   take care: {caution.label}")
             for note in planned.dose.adjustments:
                 lines.append(f"  {'':<12}   dose: {ENGLISH.adjustment(note)}")
     lines.append("")

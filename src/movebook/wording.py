@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from movebook.course import ExerciseChange
+from movebook.model import Exercise
 from movebook.plan import ROUND_SECONDS, PlannedDose, PlannedExercise, Session
 
 DOMAIN = "movebook"
@@ -155,6 +156,8 @@ class Words:
     def amount(self, dose: PlannedDose) -> str:
         """How much in one go: `2 sets of 8, hold 5 seconds, each side`."""
         _ = self.gettext
+        if dose.carry and dose.hold_s:
+            return self._carries(dose)
         parts = []
         if dose.minutes:
             minutes = self.minutes(dose.minutes)
@@ -188,6 +191,34 @@ class Words:
         elif dose.per_side:
             parts.append(_("each side"))
         return ", ".join(parts)
+
+    def _carries(self, dose: PlannedDose) -> str:
+        """A carry's amount: `2 carries of 30 seconds, one in each hand`."""
+        seconds = self.ngettext("%(num)d second", "%(num)d seconds", dose.hold_s or 0) % {
+            "num": dose.hold_s
+        }
+        carries = dose.sets * (dose.reps or 1)
+        if dose.per_side:
+            return self.ngettext(
+                "%(num)d carry of %(seconds)s in each hand",
+                "%(num)d carries of %(seconds)s in each hand",
+                carries,
+            ) % {"num": carries, "seconds": seconds}
+        if carries == 1:
+            return self.gettext("1 carry of %(seconds)s") % {"seconds": seconds}
+        if carries == 2:
+            return self.gettext("2 carries of %(seconds)s, one in each hand") % {"seconds": seconds}
+        return self.gettext("%(num)d carries of %(seconds)s, changing hands each time") % {
+            "num": carries,
+            "seconds": seconds,
+        }
+
+    def load(self, dose: PlannedDose, exercise: Exercise | None = None) -> str | None:
+        """What to lift, carry or pull against: the library's for the patient's phase, in the
+        words of the exercise as told (its translation), or the clinician's as written."""
+        if exercise is not None and dose.load_phase in exercise.meta.dose:
+            return exercise.meta.dose[dose.load_phase].load or dose.load
+        return dose.load
 
     def side_line(self, dose: PlannedDose, planned: PlannedExercise | None = None) -> str | None:
         """Which side, said in full: the only side a directional drill is done on, the hand or

@@ -17,10 +17,15 @@ from movebook.plan.model import (
 )
 
 
+def dose_phase(exercise: Exercise, phase: int) -> int:
+    """The phase whose library dose a phase uses: its own, or the nearest earlier phase's."""
+    defined = sorted(p for p in exercise.meta.dose if p <= phase) or sorted(exercise.meta.dose)
+    return defined[-1]
+
+
 def phase_dose(exercise: Exercise, phase: int) -> Dose:
     """The library dose for a phase: its own, or the nearest earlier phase's."""
-    defined = sorted(p for p in exercise.meta.dose if p <= phase) or sorted(exercise.meta.dose)
-    return exercise.meta.dose[defined[-1]]
+    return exercise.meta.dose[dose_phase(exercise, phase)]
 
 
 def weekly_dose(exercise: Exercise, phase: int) -> int:
@@ -54,11 +59,15 @@ def plan_dose(exercise: Exercise, patient: Patient) -> PlannedDose:
         only_side=side if marked else None,
         extra_side=side if exercise.meta.unilateral and not marked else None,
         extra_hand=_hand(exercise, side) if exercise.meta.unilateral and not marked else None,
+        carry=exercise.meta.carry,
+        load=base.load,
+        load_phase=dose_phase(exercise, patient.phase) if base.load else None,
     )
     findings = patient.findings
     notes: list[str] = []
-    if "static_hold_intolerance" in findings and dose.hold_s and dose.hold_s > 3:
-        shorter = max(3, dose.hold_s // 2)
+    held = 0 if dose.carry else dose.hold_s or 0  # a carry walks: it is no hold
+    if "static_hold_intolerance" in findings and held > 3:
+        shorter = max(3, held // 2)
         dose = replace(dose, hold_s=shorter, reps=math.ceil((dose.reps or 1) * 1.5))
         notes.append("shorter_holds")
     gentle = "fear_of_movement" in findings or patient.phase == 1
@@ -74,6 +83,8 @@ def plan_dose(exercise: Exercise, patient: Patient) -> PlannedDose:
             given["per_day"] = None
         # the clinician's amount, as written
         dose = replace(dose, **given, extra_side=None, extra_hand=None)
+        if "load" in given:
+            dose = replace(dose, load_phase=None)
         if "tempo" in given:
             dose = replace(dose, rep_s=_rep_seconds(exercise, dose.tempo))
         notes.append("clinician")
@@ -141,4 +152,9 @@ def _planned(exercise: Exercise, patient: Patient, pinned: bool = False) -> Plan
         asked=exercise.id in patient.asked,
         when=trigger,
         every_min=timing.every_min if timing else None,
+        cautions=tuple(
+            caution
+            for caution in patient.cautioned.values()
+            if caution.patient and set(caution.on_cards) & set(exercise.meta.loads)
+        ),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -13,6 +14,7 @@ from movebook.model import (
     Budget,
     Criterion,
     Exercise,
+    Goal,
     Library,
     PrecautionDef,
     Profile,
@@ -35,6 +37,7 @@ RITUAL_SLACK = 1.3  # a ritual's exercises may run this much over its minutes
 RITUAL_FILL = 0.7  # and are added to until they take this share of them
 MAIN_DAYS = (3, 4, 5)  # a week's main sessions before phase 4: strength needs rest days
 
+WORD = re.compile(r"[a-z0-9']+")
 
 BUDGET = Budget()
 
@@ -59,6 +62,9 @@ class PlannedDose:
     only_side: str | None = None  # a directional drill: this side only, never "each side"
     extra_side: str | None = None  # both sides, with a set more on this one
     extra_hand: str | None = None  # a load carried in one hand: the extra set in this hand
+    carry: bool = False  # its reps (done each side: its sets) are carries of hold_s seconds
+    load: str | None = None  # what to lift, carry or pull against, said to the patient
+    load_phase: int | None = None  # the library phase whose load it is (None: the clinician's)
 
     @property
     def seconds(self) -> int:
@@ -90,6 +96,8 @@ class PlannedExercise:
     asked: bool = False  # named in the clinician's note: kept like a pin, its dose the library's
     when: str | None = None  # the note's own words for when: "before every performance"
     every_min: int | None = None  # the note's interval for it: "every half hour"
+    # The precautions whose patient line its card repeats: it loads what they guard.
+    cautions: tuple[PrecautionDef, ...] = ()
 
     @property
     def held(self) -> bool:
@@ -181,6 +189,10 @@ class Patient:
     precautions: frozenset[str]
     # What the clinician's note asks for that the patient may do, with the note's timing.
     asked: Mapping[str, Timing | None] = field(default_factory=dict)
+    # The patient's precautions as the library defines them.
+    cautioned: Mapping[str, PrecautionDef] = field(default_factory=dict)
+    # The tasks each goal label names, by label (see TaskDef.words).
+    named: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def phase(self) -> int:
@@ -192,7 +204,13 @@ class Patient:
 
     @functools.cached_property
     def tasks(self) -> list[str]:
-        return list(dict.fromkeys(goal.task for goal in self.assessment.goals))
+        """The goals' tasks, each as its label names them where it does (see TaskDef.words)."""
+        return list(
+            dict.fromkeys(task for goal in self.assessment.goals for task in self.practised(goal))
+        )
+
+    def practised(self, goal: Goal) -> tuple[str, ...]:
+        return self.named.get(goal.label or "", ()) or (goal.task,)
 
 
 def patient_of(
@@ -200,8 +218,45 @@ def patient_of(
 ) -> Patient:
     everyday = {name for name, item in library.vocabulary.equipment.items() if item.everyday}
     owned = profile.equipment if profile.equipment is not None else default_equipment
+    assessment = profile.assessments[at]
+    named = {
+        goal.label: names
+        for goal in assessment.goals
+        if goal.label and (names := label_tasks(goal.label, library))
+    }
+    tasks = library.vocabulary.tasks
+    at_hand = {
+        item
+        for goal in assessment.goals
+        for task in named.get(goal.label or "", (goal.task,))
+        if task in tasks
+        for item in tasks[task].equipment
+    }
     return Patient(
-        assessment=profile.assessments[at],
-        equipment=frozenset(owned) | everyday,
+        assessment=assessment,
+        equipment=frozenset(owned) | everyday | at_hand,
         precautions=frozenset(profile.precautions),
+        cautioned={
+            name: library.vocabulary.precautions[name]
+            for name in profile.precautions
+            if name in library.vocabulary.precautions
+        },
+        named=named,
     )
+
+
+def label_tasks(label: str, library: Library) -> tuple[str, ...]:
+    """The tasks a goal's label names by their words, in the library's order: whole words
+    or phrases, whatever the case ("Carry the shopping up to the flat": carry_luggage,
+    stairs)."""
+    text = _spaced(label)
+    return tuple(
+        name
+        for name, task in library.vocabulary.tasks.items()
+        if any(_spaced(words) in text for words in task.words)
+    )
+
+
+def _spaced(text: str) -> str:
+    """Lower-case words between single spaces, with a space at each end, to find whole words."""
+    return " " + " ".join(WORD.findall(text.lower())) + " "

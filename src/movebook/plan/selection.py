@@ -39,7 +39,15 @@ def why_not(
     position = vocabulary.positions.get(meta.position)
     if position is not None and position.floor:
         findings = vocabulary.findings
-        no_floor = [f for f in patient.findings if f in findings and findings[f].rules_out_floor]
+        no_floor = [
+            f
+            for f in patient.findings
+            if f in findings
+            and (
+                findings[f].rules_out_floor
+                or phase < (findings[f].rules_out_floor_before_phase or 0)
+            )
+        ]
         if no_floor:
             return f"it is done on the floor, which {', '.join(no_floor)} rules out for now"
     recorded = set(patient.findings) | patient.precautions
