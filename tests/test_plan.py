@@ -439,7 +439,7 @@ def test_a_task_drill_is_given_only_for_its_goal() -> None:
     """No integration drill without a goal that uses its task (REVIEW.md): Priya (desk work and
     a train journey) gets no floor transfer or gardening reach, and no sample gets a task's
     practice it has no goal for, unless the clinician asks for it. A goal is the tasks its
-    label names, where it names any (Kwame's shopping carried up to the flat: a carry, stairs)."""
+    label names, where it names any (Kwame's shopping carried up the stairs: a carry, stairs)."""
     for profile in SAMPLES:
         plan = plan_for(profile)
         goals = set(patient_of(profile, LIBRARY, DEFAULTS).tasks)

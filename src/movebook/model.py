@@ -461,7 +461,7 @@ class TaskDef(Strict):
     loads: list[LoadedRegion] = []
     # Words or phrases of a goal's label that name this task ("stairs", "carry"): a goal
     # labelled with any task's words is practised as the tasks its label names, not as the
-    # broader task it is filed under ("Carry the shopping up to the flat": a carry, stairs).
+    # broader task it is filed under ("Carry the shopping up the stairs": a carry, stairs).
     words: list[Text] = []
     # What a patient with this goal has at hand for it (stairs to climb: a step).
     equipment: list[EquipmentId] = []

@@ -247,7 +247,7 @@ def patient_of(
 
 def label_tasks(label: str, library: Library) -> tuple[str, ...]:
     """The tasks a goal's label names by their words, in the library's order: whole words
-    or phrases, whatever the case ("Carry the shopping up to the flat": carry_luggage,
+    or phrases, whatever the case ("Carry the shopping up the stairs": carry_luggage,
     stairs)."""
     text = _spaced(label)
     return tuple(
