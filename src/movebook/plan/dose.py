@@ -141,4 +141,5 @@ def _planned(exercise: Exercise, patient: Patient, pinned: bool = False) -> Plan
         asked=exercise.id in patient.asked,
         when=trigger,
         every_min=timing.every_min if timing else None,
+        supported=exercise.meta.position in patient.supports,
     )

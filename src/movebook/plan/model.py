@@ -90,6 +90,13 @@ class PlannedExercise:
     asked: bool = False  # named in the clinician's note: kept like a pin, its dose the library's
     when: str | None = None  # the note's own words for when: "before every performance"
     every_min: int | None = None  # the note's interval for it: "every half hour"
+    supported: bool = False  # done in its supported form, holding on, for a precaution
+
+    @functools.cached_property
+    def shown(self) -> Exercise:
+        """The exercise as this patient sees it: holding on where `supported`, its figure on
+        the only side they do it on."""
+        return self.exercise.shown(self.supported, self.dose.only_side)
 
     @property
     def held(self) -> bool:
@@ -181,6 +188,9 @@ class Patient:
     precautions: frozenset[str]
     # What the clinician's note asks for that the patient may do, with the note's timing.
     asked: Mapping[str, Timing | None] = field(default_factory=dict)
+    # Positions every exercise is done holding on in (a precaution's needs_support), by the
+    # precautions that ask it.
+    supports: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def phase(self) -> int:
@@ -200,8 +210,14 @@ def patient_of(
 ) -> Patient:
     everyday = {name for name, item in library.vocabulary.equipment.items() if item.everyday}
     owned = profile.equipment if profile.equipment is not None else default_equipment
+    precautions = library.vocabulary.precautions
+    supports: dict[str, tuple[str, ...]] = {}
+    for name in profile.precautions:
+        for position in precautions[name].needs_support if name in precautions else ():
+            supports[position] = (*supports.get(position, ()), name)
     return Patient(
         assessment=profile.assessments[at],
         equipment=frozenset(owned) | everyday,
         precautions=frozenset(profile.precautions),
+        supports=supports,
     )

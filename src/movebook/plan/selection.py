@@ -42,6 +42,11 @@ def why_not(
         no_floor = [f for f in patient.findings if f in findings and findings[f].rules_out_floor]
         if no_floor:
             return f"it is done on the floor, which {', '.join(no_floor)} rules out for now"
+    holding = patient.supports.get(meta.position, ())
+    if holding and meta.supported is None:
+        return (
+            f"it is done {meta.position} with nothing to hold, which {', '.join(holding)} rules out"
+        )
     recorded = set(patient.findings) | patient.precautions
     against = [c for c in meta.contraindications if c in recorded]
     if against:
