@@ -294,7 +294,10 @@ def test_plan_invariants(profile: Profile) -> None:
         for planned in session.exercises:
             # never contraindicated, out of phase, missing equipment or against the preference
             assert why_not(planned.exercise, patient, LIBRARY) == "", planned.id
-    assert 4 <= len(plan.sessions[0].exercises) <= 6
+    # Holding on for every standing drill with no chair or mat at home leaves fewer that
+    # suit: three held drills, rather than a fourth done on free balance.
+    fewest = 3 if patient.supports and not {"chair", "mat"} & patient.equipment else 4
+    assert fewest <= len(plan.sessions[0].exercises) <= 6
     served_findings = {t for p in plan.exercises() for t in p.exercise.meta.targets}
     for finding in patient.findings:
         reported = {name for name, _ in plan.unaddressed_findings}

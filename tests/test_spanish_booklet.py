@@ -87,6 +87,18 @@ def translate_everything(root: Path, library: Library) -> None:
         loads = {phase: backwards(dose.load) for phase, dose in meta.dose.items() if dose.load}
         if loads:
             words["load"] = loads
+        if meta.side_cue is not None:
+            words["side_cue"] = {
+                "left": backwards(meta.side_cue.left),
+                "right": backwards(meta.side_cue.right),
+            }
+        if meta.supported is not None:
+            held = meta.supported
+            words["supported"] = {
+                "hold": backwards(held.hold),
+                **({"set_up": backwards(held.set_up)} if held.set_up else {}),
+                **({"figure_alt": backwards(held.figure.alt)} if held.figure else {}),
+            }
         body = "".join(
             f"## {heading}\n\n{backwards(exercise.sections[key])}\n\n"
             for heading, key in zip(headings, exercise.sections, strict=True)
@@ -167,6 +179,10 @@ def english_sentences(library: Library) -> set[str]:
         texts += [meta.title, meta.summary, meta.breathing, *exercise.sections.values()]
         texts += [step.step for step in meta.micro_steps]
         texts += [meta.figure.alt] if meta.figure else []
+        texts += [meta.side_cue.left, meta.side_cue.right] if meta.side_cue else []
+        if meta.supported is not None:
+            held = meta.supported
+            texts += [held.hold, held.set_up or "", held.figure.alt if held.figure else ""]
     for page in library.education.values():
         texts += [page.meta.title, page.meta.summary, page.body]
     for phase in library.phases:

@@ -99,7 +99,8 @@ def test_a_key_that_is_not_a_word_field_is_an_error(spanish: Path) -> None:
     bridge(spanish, "breathing:", "block: strength\nbreathing:")
     assert problems(spanish, "content/locale") == [
         f"{BRIDGE}:4: block: expected a word field "
-        "(title, summary, breathing, micro_steps, figure_alt, load), got 'block'"
+        "(title, summary, breathing, micro_steps, figure_alt, load, side_cue, supported), "
+        "got 'block'"
     ]
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "animation_css",
     "figure_problems",
     "figure_svg",
+    "mirrored",
 ]
 
 # --- the body -------------------------------------------------------------------------
@@ -1542,7 +1543,22 @@ def box_problems(figure: Figure, built: Scene) -> list[FigureProblem]:
 
 
 def figure_problems(figure: Figure) -> list[FigureProblem]:
-    """Everything wrong with a figure, each with its place in the front matter."""
+    """Everything wrong with a figure, each with its place in the front matter; for a figure
+    with a `side`, with its mirror for the other side too."""
+    problems = _drawing_problems(figure)
+    if not problems and figure.side is not None:
+        problems += [
+            FigureProblem(
+                ("figure", "side"),
+                f"expected a figure that can be drawn for the other side too, got, mirrored: "
+                f"{'.'.join(map(str, found.loc[1:]))}: {found.message}",
+            )
+            for found in _drawing_problems(mirrored(figure))
+        ]
+    return problems
+
+
+def _drawing_problems(figure: Figure) -> list[FigureProblem]:
     built, problems = scene(figure)
     if built is None:
         return problems
@@ -1550,6 +1566,69 @@ def figure_problems(figure: Figure) -> list[FigureProblem]:
     if not problems and figure.layout == "overlay":
         problems += _arrow_problems(figure, built)
     return problems
+
+
+# --- the other side ----------------------------------------------------------------------
+
+_OTHER_SIDE = {"left": "right", "right": "left", "near": "far", "far": "near"}
+# Angles that go one way or the other about the body's long axis or to one side: a mirror
+# turns them the other way.
+_SIDEWAYS = {
+    "roll", "turn", "spine_side", "spine_turn", "lumbar_side", "lumbar_turn", "thoracic_side",
+    "thoracic_turn", "neck_side", "neck_turn",
+}  # fmt: skip
+_OTHER_WAY = {
+    "left": "right",
+    "right": "left",
+    "turn_left": "turn_right",
+    "turn_right": "turn_left",
+}
+
+
+def _other(name: str) -> str:
+    """near_hip -> far_hip, left_hand -> right_hand, up_left -> up_right; hip stays hip."""
+    first, joined, rest = name.partition("_")
+    if joined and first in _OTHER_SIDE:
+        return f"{_OTHER_SIDE[first]}_{rest}"
+    head, _, last = name.rpartition("_")
+    if head and last in ("left", "right"):
+        return f"{head}_{_OTHER_SIDE[last]}"
+    return _OTHER_SIDE.get(name, name)
+
+
+def mirrored(figure: Figure) -> Figure:
+    """The same figure done on the body's other side: every sided joint, hand, contact, prop
+    and arrow swapped, every sideways angle turned the other way. Seen from the front (or
+    from above) it is the mirror image; from the side the other limbs are the near ones."""
+    frames = [
+        frame.model_copy(
+            update={
+                "set": {
+                    _other(name): -value if name in _SIDEWAYS else value
+                    for name, value in frame.set.items()
+                },
+                "place": {_other(hand): _other(spot) for hand, spot in frame.place.items()},
+                "contacts": None
+                if frame.contacts is None
+                else [c.model_copy(update={"part": _other(c.part)}) for c in frame.contacts],
+            }
+        )
+        for frame in figure.frames
+    ]
+    props = [
+        p if p.option is None else p.model_copy(update={"option": _other(p.option)})
+        for p in figure.props
+    ]
+    arrows = [
+        a.model_copy(
+            update={"at": _other(a.at), "dir": _OTHER_WAY.get(a.dir, a.dir) if a.dir else None}
+        )
+        for a in figure.arrows
+    ]
+    side = None if figure.side is None else _OTHER_SIDE[figure.side]
+    return figure.model_copy(
+        update={"frames": frames, "props": props, "arrows": arrows, "side": side}
+    )
 
 
 # --- SVG -------------------------------------------------------------------------------------

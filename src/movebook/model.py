@@ -7,6 +7,7 @@ the project's vocabulary read it from the validation context (`Context`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -476,6 +477,9 @@ class PrecautionDef(Strict):
     # Its patient line is printed on the card of every exercise that loads one of these
     # (osteoporosis: a weight carried or lifted loads the spine).
     on_cards: list[LoadedRegion] = []
+    # Exercises in these positions are done holding on, in their `supported:` form, or not
+    # at all (balance impairment: every standing exercise).
+    needs_support: list[PositionId] = []
 
 
 class RedFlagDef(Strict):
@@ -663,7 +667,26 @@ class Figure(Strict):
     frames: Annotated[list[FigureFrame], Field(min_length=1)]
     arrows: list[FigureArrow] = []
     cues: list[Cue] = []
+    # The side a one-sided drill is drawn on: a patient who does it on the other side sees
+    # the figure mirrored.
+    side: Literal["left", "right"] | None = None
     alt: Text
+
+
+class SupportedForm(Strict):
+    """How an exercise is done holding on, for a patient whose precaution needs it."""
+
+    hold: Text  # one line, on page 1 and the card: what to hold, and how
+    set_up: Text | None = None  # the Set-up section holding on; none: the Set-up holds on already
+    figure: Figure | None = None  # the figure holding on; none: the exercise's own
+
+
+class SideCue(Strict):
+    """A directional drill's way, said in full for each side: which side goes to the wall,
+    which way the hips go."""
+
+    left: Text
+    right: Text
 
 
 class ExerciseMeta(Strict):
@@ -685,6 +708,7 @@ class ExerciseMeta(Strict):
     equipment: list[EquipmentId] = []
     unilateral: bool = False
     marked_side_only: bool = False  # a directional drill: the clinician's marked side, never both
+    side_cue: SideCue | None = None  # a marked_side_only drill's way, for each side
     pattern: VocabId | None = None  # movement pattern (hinge, squat, walk): one a session
     # Practised inside the day's own activity (a walk, standing at the stove, a journey), not
     # in a session: dosed as the library says, and its minutes are the activity's.
@@ -706,6 +730,7 @@ class ExerciseMeta(Strict):
     progresses_to: ExerciseId | None = None
     micro_steps: list[MicroStep] = []
     figure: Figure | None = None
+    supported: SupportedForm | None = None  # done holding on, for a precaution that needs it
 
 
 class EducationMeta(Strict):
@@ -718,6 +743,12 @@ class EducationMeta(Strict):
 # Each field a translation may give; one left out stays English (and is listed as untranslated).
 
 
+class SupportedWords(Strict):
+    hold: Text | None = None
+    set_up: Text | None = None
+    figure_alt: Text | None = None
+
+
 class ExerciseWords(Strict):
     title: Text | None = None
     summary: Text | None = None
@@ -725,6 +756,8 @@ class ExerciseWords(Strict):
     micro_steps: list[Text] | None = None  # as many as the English, in its order
     figure_alt: Text | None = None
     load: dict[Phase, Text] | None = None  # each phase's dose load, for the phases that give one
+    side_cue: SideCue | None = None
+    supported: SupportedWords | None = None
 
 
 class EducationWords(Strict):
@@ -886,6 +919,41 @@ class Exercise:
     source: str
     meta: ExerciseMeta
     sections: Mapping[str, str]
+    # Which drawing its figure is: "" its own, "supported" holding on, "left" or "right"
+    # mirrored to that side, "supported-left"...: each has its own moves on the web.
+    figure_form: str = ""
+
+    def shown(self, supported: bool = False, side: str | None = None) -> Exercise:
+        """The exercise as one patient does it: in its supported form (the Set-up and figure
+        holding on) where `supported`, and its figure drawn on the `side` it is done on."""
+        meta, sections, figure, form = self.meta, self.sections, self.meta.figure, []
+        if supported and meta.supported is not None:
+            if meta.supported.set_up is not None:
+                sections = {**sections, "Set-up": meta.supported.set_up}
+            if meta.supported.figure is not None:
+                figure, form = meta.supported.figure, ["supported"]
+        if figure is not None and figure.side and side in ("left", "right") and side != figure.side:
+            from movebook.figure import mirrored  # the body model lives there
+
+            figure, form = mirrored(figure), [*form, side]
+        if sections is self.sections and figure is meta.figure:
+            return self
+        return dataclasses.replace(
+            self,
+            meta=meta.model_copy(update={"figure": figure}),
+            sections=sections,
+            figure_form="-".join(form),
+        )
+
+    def figure_forms(self) -> list[Exercise]:
+        """Itself and each other drawing of its figure a patient may be shown."""
+        found = {"": self}
+        for supported in (False, True):
+            for side in ("left", "right"):
+                form = self.shown(supported, side)
+                if form.meta.figure is not None:
+                    found.setdefault(form.figure_form, form)
+        return list(found.values())
 
 
 @dataclass(frozen=True)

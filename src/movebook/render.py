@@ -573,10 +573,11 @@ class Context:
         return order[:cut], order[cut:]
 
     def program_extras(self, planned: PlannedExercise) -> list[str]:
-        """What page 1 says under a row's dose, as the card says it: the first week, the load,
-        the side."""
+        """What page 1 says under a row's dose, as the card says it: what to hold, the first
+        week, the load, the side."""
         dose = planned.dose
         lines = (
+            self.words.hold(planned),
             self.words.start(dose),
             self.words.load(dose, planned.exercise),
             self.words.side_line(dose, planned),
@@ -915,7 +916,8 @@ def render_sealed_page(
 
 
 def figure_id(exercise: Exercise) -> str:
-    return f"fig-{exercise.id}"
+    form = exercise.figure_form
+    return f"fig-{exercise.id}--{form}" if form else f"fig-{exercise.id}"  # "--": no id has it
 
 
 _DRAWN: dict[tuple[str, str, FigureLabels, str, bool], str] = {}
@@ -1002,9 +1004,10 @@ def figure_motion(library: Library | None) -> str:
     if library is None:
         return ""
     return "".join(
-        animation_css(exercise.meta.figure, figure_id(exercise))
+        animation_css(form.meta.figure, figure_id(form))
         for exercise in library.exercises.values()
-        if exercise.meta.figure is not None
+        for form in exercise.figure_forms()
+        if form.meta.figure is not None
     )
 
 

@@ -48,6 +48,7 @@ from movebook.model import (
     Exercise,
     ExerciseMeta,
     ExerciseWords,
+    Figure,
     FindingDef,
     Library,
     MicroStep,
@@ -59,6 +60,7 @@ from movebook.model import (
     RedFlagDef,
     Ritual,
     RitualWords,
+    SupportedWords,
     TaskDef,
     Translation,
     Vocabulary,
@@ -272,7 +274,13 @@ def validate_library(raw: RawProject, context: Context, report: Report) -> Libra
 
     positions: dict[str, PositionDef] = vocabulary["position"] or {}
     task_blocks = {block.id for block in blocks or () if block.rehearses_tasks}
-    exercises = _validate_exercises(raw.exercises, context, positions, task_blocks, report)
+    precautions: dict[str, PrecautionDef] | None = vocabulary["precaution"]
+    held = (  # unknown while precautions.yaml has problems: no follow-on errors from it
+        None
+        if precautions is None
+        else frozenset(p for d in precautions.values() for p in d.needs_support)
+    )
+    exercises = _validate_exercises(raw.exercises, context, positions, task_blocks, held, report)
     education = _validate_education(raw.education, context, report)
     report.exercises = len(raw.exercises)
     report.education = len(raw.education)
@@ -374,6 +382,7 @@ def _validate_exercises(
     context: Context,
     positions: dict[str, PositionDef],
     task_blocks: set[str],
+    held: frozenset[str] | None,
     report: Report,
 ) -> dict[str, Exercise] | None:
     before = len(report.problems)
@@ -383,7 +392,7 @@ def _validate_exercises(
         meta = validate(source, ExerciseMeta, context, report)
         if meta is None:
             continue
-        _check_exercise(source, meta, positions, task_blocks, report)
+        _check_exercise(source, meta, positions, task_blocks, held, report)
         sections = _sections(source, EXERCISE_SECTIONS, report)
         exercises.setdefault(_stem(source), Exercise(_stem(source), source.path, meta, sections))
     for problem in _progression_cycles(exercises, by_id):
@@ -399,6 +408,7 @@ def _check_exercise(
     meta: ExerciseMeta,
     positions: dict[str, PositionDef],
     task_blocks: set[str],
+    held: frozenset[str] | None,
     report: Report,
 ) -> None:
     def problem(loc: tuple[str | int, ...], message: str) -> None:
@@ -446,9 +456,28 @@ def _check_exercise(
             )
     if meta.marked_side_only and not meta.unilateral:
         problem(("unilateral",), "expected true for a marked_side_only drill, got false")
-    if meta.figure is not None:
-        for found in figure_problems(meta.figure):
-            problem(found.loc, found.message)
+    if meta.side_cue is not None and not meta.marked_side_only:
+        problem(("marked_side_only",), "expected true for a drill with a side_cue, got false")
+    figures: list[tuple[tuple[str, ...], Figure | None]] = [(("figure",), meta.figure)]
+    if meta.supported is not None:
+        if held is not None and meta.position not in held:
+            where = " or ".join(sorted(held))
+            problem(
+                ("supported",),
+                f"expected an exercise in {where} (where a precaution needs support), "
+                f"got one in {meta.position}"
+                if held
+                else f"expected a precaution with needs_support: [{meta.position}], got none",
+            )
+        figures.append((("supported", "figure"), meta.supported.figure))
+    for at, figure in figures:
+        if figure is None:
+            continue
+        if figure.side is not None and not meta.unilateral:
+            problem((*at, "side"), "expected no side for an exercise done on both sides, got "
+                    f"{figure.side!r}")  # fmt: skip
+        for found in figure_problems(figure):
+            problem((*at, *found.loc[1:]), found.message)
 
 
 def _sections(source: Source, required: Sequence[str], report: Report) -> dict[str, str]:
@@ -801,6 +830,15 @@ class _Translating:
                 else given
                 for phase, given in meta.dose.items()
             }
+        english_supported = (
+            None
+            if meta.supported is None
+            else SupportedWords(
+                hold=meta.supported.hold,
+                set_up=meta.supported.set_up,
+                figure_alt=meta.supported.figure.alt if meta.supported.figure else None,
+            )
+        )
         english_words = ExerciseWords(
             title=meta.title,
             summary=meta.summary,
@@ -808,10 +846,44 @@ class _Translating:
             micro_steps=[step.step for step in meta.micro_steps] or None,
             figure_alt=meta.figure.alt if meta.figure else None,
             load=loads or None,
+            side_cue=meta.side_cue,
+            supported=english_supported,
         )
         self.missing(source.path, words, list(ExerciseWords.model_fields), english_words)
+        for name in ("side_cue", "supported"):
+            if getattr(words, name) is not None and getattr(meta, name) is None:
+                self.problem(
+                    source, (name,), f"expected no {name} ({exercise.source} has none), got one"
+                )
+        supported = meta.supported
+        if words.supported is not None and supported is not None:
+            given = words.supported
+            for name in ("set_up", "figure_alt"):
+                if getattr(given, name) is not None and not getattr(english_supported, name):
+                    self.problem(
+                        source,
+                        ("supported", name),
+                        f"expected no {name} ({exercise.source} has none under supported), got one",
+                    )
+            self.missing(
+                f"{source.path}: supported",
+                given,
+                list(SupportedWords.model_fields),
+                english_supported,
+            )
+            alt = {"alt": given.figure_alt} if given.figure_alt else {}
+            supported = supported.model_copy(
+                update={
+                    **_given(given, ("hold", "set_up")),
+                    "figure": supported.figure.model_copy(update=alt) if supported.figure else None,
+                }
+            )
         update = {**_given(words, ("title", "summary", "breathing")), "micro_steps": steps}
-        translated = meta.model_copy(update={**update, "figure": figure, "dose": dose})
+        if meta.side_cue is not None and words.side_cue is not None:
+            update["side_cue"] = words.side_cue
+        translated = meta.model_copy(
+            update={**update, "figure": figure, "supported": supported, "dose": dose}
+        )
         body = {keys[heading]: text for heading, text in sections.items() if heading in keys}
         return dataclasses.replace(exercise, meta=translated, sections=body or exercise.sections)
 

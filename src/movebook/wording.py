@@ -234,12 +234,14 @@ class Words:
             return None
         right = side == "right"
         if dose.only_side:
+            cue = planned.exercise.meta.side_cue if planned is not None else None
+            way = f"{getattr(cue, side)} " if cue is not None else ""  # which way, in full
             if right:
-                return _(
+                return way + _(
                     "Do this on your right side only, the side your clinician marked. "
                     "Never on the other side."
                 )
-            return _(
+            return way + _(
                 "Do this on your left side only, the side your clinician marked. "
                 "Never on the other side."
             )
@@ -254,6 +256,13 @@ class Words:
         if right:
             return _("Start with your right side, the side that needs the work.")
         return _("Start with your left side, the side that needs the work.")
+
+    def hold(self, planned: PlannedExercise | None) -> str | None:
+        """What to hold on to, for an exercise done in its supported form."""
+        if planned is None or not planned.supported:
+            return None
+        supported = planned.exercise.meta.supported
+        return supported.hold if supported is not None else None
 
     def rest(self, dose: PlannedDose) -> str | None:
         if dose.sets < 2 or not dose.rest_s:

@@ -157,4 +157,5 @@ def _planned(exercise: Exercise, patient: Patient, pinned: bool = False) -> Plan
             for caution in patient.cautioned.values()
             if caution.patient and set(caution.on_cards) & set(exercise.meta.loads)
         ),
+        supported=exercise.meta.position in patient.supports,
     )

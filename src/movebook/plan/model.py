@@ -98,6 +98,13 @@ class PlannedExercise:
     every_min: int | None = None  # the note's interval for it: "every half hour"
     # The precautions whose patient line its card repeats: it loads what they guard.
     cautions: tuple[PrecautionDef, ...] = ()
+    supported: bool = False  # done in its supported form, holding on, for a precaution
+
+    @functools.cached_property
+    def shown(self) -> Exercise:
+        """The exercise as this patient sees it: holding on where `supported`, its figure on
+        the only side they do it on."""
+        return self.exercise.shown(self.supported, self.dose.only_side)
 
     @property
     def held(self) -> bool:
@@ -193,6 +200,9 @@ class Patient:
     cautioned: Mapping[str, PrecautionDef] = field(default_factory=dict)
     # The tasks each goal label names, by label (see TaskDef.words).
     named: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Positions every exercise is done holding on in (a precaution's needs_support), by the
+    # precautions that ask it.
+    supports: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def phase(self) -> int:
@@ -232,6 +242,11 @@ def patient_of(
         if task in tasks
         for item in tasks[task].equipment
     }
+    precautions = library.vocabulary.precautions
+    supports: dict[str, tuple[str, ...]] = {}
+    for name in profile.precautions:
+        for position in precautions[name].needs_support if name in precautions else ():
+            supports[position] = (*supports.get(position, ()), name)
     return Patient(
         assessment=assessment,
         equipment=frozenset(owned) | everyday | at_hand,
@@ -242,6 +257,7 @@ def patient_of(
             if name in library.vocabulary.precautions
         },
         named=named,
+        supports=supports,
     )
 
 

@@ -50,6 +50,11 @@ def why_not(
         ]
         if no_floor:
             return f"it is done on the floor, which {', '.join(no_floor)} rules out for now"
+    holding = patient.supports.get(meta.position, ())
+    if holding and meta.supported is None:
+        return (
+            f"it is done {meta.position} with nothing to hold, which {', '.join(holding)} rules out"
+        )
     recorded = set(patient.findings) | patient.precautions
     against = [c for c in meta.contraindications if c in recorded]
     if against:
