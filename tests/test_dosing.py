@@ -43,10 +43,14 @@ def plan_of(profile: Profile) -> Plan:
 
 
 def card_text(planned: PlannedExercise, exercise: Exercise, words: Words) -> str:
-    """Everything a card prints of the exercise, in one language: its words and the load."""
-    meta = exercise.meta
-    parts = [meta.title, meta.summary, meta.breathing, *exercise.sections.values()]
+    """Everything a card prints of the exercise, in one language, as the patient does it (held
+    on, say): its words, the hold and the load."""
+    shown = exercise.shown(planned.supported, planned.dose.only_side)
+    meta = shown.meta
+    parts = [meta.title, meta.summary, meta.breathing, *shown.sections.values()]
     parts += [step.step for step in meta.micro_steps]
+    if planned.supported and meta.supported is not None:
+        parts.append(meta.supported.hold)
     parts.append(words.load(planned.dose, exercise) or "")
     return "\n".join(parts)
 
@@ -178,3 +182,20 @@ def test_kwame_practises_his_carry_and_stairs_and_nothing_on_the_floor() -> None
     assert not [p.id for p in plan.exercises() if p.exercise.meta.position in floors]
     stairs = {p.id: p for p in plan.exercises()}["stair-practice"]
     assert stairs.rehearses == ("stairs",)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_no_exercise_text_names_a_phase(language: str) -> None:
+    """A card is read by a patient in one phase: what differs by phase is in its dose (the
+    load), never in its words, held-on set-up included."""
+    told: Library = LIBRARY.in_language(language)
+    named = []
+    for exercise in told.exercises.values():
+        shown = exercise.shown(supported=True)
+        meta = shown.meta
+        parts = [meta.title, meta.summary, meta.breathing, *shown.sections.values()]
+        parts += [step.step for step in meta.micro_steps]
+        parts.append(meta.supported.hold if meta.supported else "")
+        if PHASE_WORDS[language].search("\n".join(parts)):
+            named.append(exercise.id)
+    assert named == []
