@@ -679,6 +679,9 @@ class SupportedForm(Strict):
     hold: Text  # one line, on page 1 and the card: what to hold, and how
     set_up: Text | None = None  # the Set-up section holding on; none: the Set-up holds on already
     figure: Figure | None = None  # the figure holding on; none: the exercise's own
+    # what to lift holding on, in every phase whose dose gives a load: where the hold takes
+    # the hands a load would need (a bag hugged while both hands hold the counter)
+    load: Text | None = None
 
 
 class SideCue(Strict):
@@ -747,6 +750,7 @@ class SupportedWords(Strict):
     hold: Text | None = None
     set_up: Text | None = None
     figure_alt: Text | None = None
+    load: Text | None = None
 
 
 class ExerciseWords(Strict):
@@ -924,23 +928,30 @@ class Exercise:
     figure_form: str = ""
 
     def shown(self, supported: bool = False, side: str | None = None) -> Exercise:
-        """The exercise as one patient does it: in its supported form (the Set-up and figure
-        holding on) where `supported`, and its figure drawn on the `side` it is done on."""
+        """The exercise as one patient does it: in its supported form (the Set-up, figure and
+        load holding on) where `supported`, and its figure drawn on the `side` it is done on."""
         meta, sections, figure, form = self.meta, self.sections, self.meta.figure, []
+        dose, steps = meta.dose, meta.micro_steps
         if supported and meta.supported is not None:
             if meta.supported.set_up is not None:
                 sections = {**sections, "Set-up": meta.supported.set_up}
+            if meta.supported.load is not None:  # and no step forward in load either
+                held = meta.supported.load
+                dose = {
+                    p: d.model_copy(update={"load": held}) if d.load else d for p, d in dose.items()
+                }
+                steps = [step for step in steps if step.dimension != "load"]
             if meta.supported.figure is not None:
                 figure, form = meta.supported.figure, ["supported"]
         if figure is not None and figure.side and side in ("left", "right") and side != figure.side:
             from movebook.figure import mirrored  # the body model lives there
 
             figure, form = mirrored(figure), [*form, side]
-        if sections is self.sections and figure is meta.figure:
+        if sections is self.sections and figure is meta.figure and dose is meta.dose:
             return self
         return dataclasses.replace(
             self,
-            meta=meta.model_copy(update={"figure": figure}),
+            meta=meta.model_copy(update={"figure": figure, "dose": dose, "micro_steps": steps}),
             sections=sections,
             figure_form="-".join(form),
         )

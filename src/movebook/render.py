@@ -579,7 +579,7 @@ class Context:
         lines = (
             self.words.hold(planned),
             self.words.start(dose),
-            self.words.load(dose, planned.exercise),
+            self.words.load(dose, planned.shown),
             self.words.side_line(dose, planned),
         )
         return [line for line in lines if line]

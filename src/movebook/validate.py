@@ -470,6 +470,11 @@ def _check_exercise(
                 else f"expected a precaution with needs_support: [{meta.position}], got none",
             )
         figures.append((("supported", "figure"), meta.supported.figure))
+        if meta.supported.load is not None and not any(d.load for d in meta.dose.values()):
+            problem(
+                ("supported", "load"),
+                "expected a dose with a load for it to replace, got a dose without one",
+            )
     for at, figure in figures:
         if figure is None:
             continue
@@ -837,6 +842,7 @@ class _Translating:
                 hold=meta.supported.hold,
                 set_up=meta.supported.set_up,
                 figure_alt=meta.supported.figure.alt if meta.supported.figure else None,
+                load=meta.supported.load,
             )
         )
         english_words = ExerciseWords(
@@ -858,7 +864,7 @@ class _Translating:
         supported = meta.supported
         if words.supported is not None and supported is not None:
             given = words.supported
-            for name in ("set_up", "figure_alt"):
+            for name in ("set_up", "figure_alt", "load"):
                 if getattr(given, name) is not None and not getattr(english_supported, name):
                     self.problem(
                         source,
@@ -874,7 +880,7 @@ class _Translating:
             alt = {"alt": given.figure_alt} if given.figure_alt else {}
             supported = supported.model_copy(
                 update={
-                    **_given(given, ("hold", "set_up")),
+                    **_given(given, ("hold", "set_up", "load")),
                     "figure": supported.figure.model_copy(update=alt) if supported.figure else None,
                 }
             )
