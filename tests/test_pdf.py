@@ -104,12 +104,17 @@ def test_handout_is_tagged_with_metadata_bookmarks_and_embedded_fonts(handouts: 
         assert "/FontFile2" in resolve(descendant["/FontDescriptor"])  # type: ignore[operator]
 
 
-def test_red_flag_handout_is_short_and_has_no_exercises(handouts: Path) -> None:
+def test_red_flag_handout_is_one_page_led_by_its_most_urgent_action(handouts: Path) -> None:
+    """Declan's cauda equina signs: the page he is handed says go to an emergency department
+    now, first, and never "today"; it is no exercise plan."""
     pages = text_of(PdfReader(handouts / "declan-obrien" / "2026-11-16.pdf"))
-    assert len(pages) <= 3
-    text = " ".join(pages)
-    assert "Please contact your clinician now" in text
-    assert "How much" not in text and "Set-up" not in text
+    assert len(pages) == 1
+    first = " ".join(pages[0].split())
+    assert "IMPORTANT: PLEASE READ THIS NOW" in first and "YOUR EXERCISE PLAN" not in first
+    lead = "Get medical help now Go to an emergency department now. Do not wait for an appointment."
+    assert lead in first
+    assert "today" not in first
+    assert "How much" not in first and "Set-up" not in first
 
 
 def test_page_size_follows_the_config(tmp_path: Path) -> None:

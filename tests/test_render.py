@@ -175,8 +175,11 @@ def test_red_flag_profile_gets_a_short_booklet_with_no_exercises(site: Path) -> 
         page_file(site, "declan-obrien", name).name for name in pages
     )
     urgent = page(site, "declan-obrien", "index.html")
-    assert urgent.headings[0] == ("h1", "Declan, please contact your clinician now")
-    assert "Do not start or continue your exercises" in urgent.text
+    assert urgent.headings[0] == ("h1", "Declan, please get medical help now")
+    assert (
+        "Go to an emergency department now. Do not wait for an appointment. "
+        "Do not start or continue your exercises until you have been checked."
+    ) in urgent.text
 
 
 def test_stylesheet_and_fonts_are_vendored_with_the_clinic_accent(site: Path) -> None:
@@ -297,3 +300,28 @@ def test_rebuilding_replaces_the_booklet_whole(project: Path) -> None:
     publish.build(project, pdf=False)
     assert not (folder / "stale.html").exists()
     assert "Hello, Ana" in read_page(project, "ana-silva", "index.html")
+
+
+@pytest.mark.parametrize(
+    ("flags", "heading", "lead"),
+    [
+        (
+            ["fever", "cauda_equina_signs"],  # the emergency leads, whatever the order given
+            "Declan, please get medical help now",
+            "Go to an emergency department now. Do not wait for an appointment.",
+        ),
+        (["fever"], "Declan, please contact your clinician now", "Contact your doctor today."),
+    ],
+)
+def test_a_red_flag_booklet_leads_with_its_most_urgent_action(
+    tmp_path: Path, flags: list[str], heading: str, lead: str
+) -> None:
+    from movebook.render import render_booklet
+
+    project = load_project(bundled_copy(tmp_path))
+    profile = project.profiles["declan-obrien"].model_copy(update={"red_flags": flags})
+    booklet = render_booklet(project.root, project.config, project.library, profile)
+    index = booklet.pages["index.html"]
+    assert f"<h1>{heading}</h1>" in index
+    assert re.search(rf'<p class="urgent-lead">{re.escape(lead)} Do not start', index)
+    assert re.search(rf'<p class="urgent-lead">{re.escape(lead)} Do not start', booklet.handout)

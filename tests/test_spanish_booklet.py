@@ -98,6 +98,7 @@ def translate_everything(root: Path, library: Library) -> None:
                 "hold": backwards(held.hold),
                 **({"set_up": backwards(held.set_up)} if held.set_up else {}),
                 **({"figure_alt": backwards(held.figure.alt)} if held.figure else {}),
+                **({"load": backwards(held.load)} if held.load else {}),
             }
         body = "".join(
             f"## {heading}\n\n{backwards(exercise.sections[key])}\n\n"
@@ -183,6 +184,7 @@ def english_sentences(library: Library) -> set[str]:
         if meta.supported is not None:
             held = meta.supported
             texts += [held.hold, held.set_up or "", held.figure.alt if held.figure else ""]
+            texts += [held.load or ""]
     for page in library.education.values():
         texts += [page.meta.title, page.meta.summary, page.body]
     for phase in library.phases:

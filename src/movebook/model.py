@@ -482,10 +482,15 @@ class PrecautionDef(Strict):
     needs_support: list[PositionId] = []
 
 
+URGENCIES = ("emergency", "today", "soon")  # most urgent first
+
+
 class RedFlagDef(Strict):
     label: Text
     patient: Text
     action: Text
+    # how soon its action is needed: a booklet leads with its most urgent flag's action
+    urgency: Literal["emergency", "today", "soon"] = "today"
 
 
 class EquipmentDef(Strict):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from movebook.model import Assessment, Budget, Library, Profile
+from movebook.model import URGENCIES, Assessment, Budget, Library, Profile
 from movebook.notes import MORNING, read_note
 from movebook.plan.continuity import _continuity, _phases, worse
 from movebook.plan.day import WORKING_DAY_MINUTES, _day, _main_days, _maintenance, _weekly_rhythm
@@ -144,8 +144,11 @@ def _plan(
             profile=profile.id,
             assessment_date=assessment.date.isoformat(),
             phase=assessment.phase,
-            red_flags=tuple(
-                (flag, library.vocabulary.red_flags[flag]) for flag in profile.red_flags
+            red_flags=tuple(  # the most urgent first: the booklet leads with its action
+                sorted(
+                    ((flag, library.vocabulary.red_flags[flag]) for flag in profile.red_flags),
+                    key=lambda item: URGENCIES.index(item[1].urgency),
+                )
             ),
             sessions=(),
             phases=(),
