@@ -470,7 +470,9 @@ def shared_stop_signs(library: Library) -> tuple[str, ...]:
     return tuple(item for item, count in counts.items() if count >= least)
 
 
-def rule_stop_signs(shared: Sequence[str], findings: Iterable[str], library: Library) -> tuple[str, ...]:
+def rule_stop_signs(
+    shared: Sequence[str], findings: Iterable[str], library: Library
+) -> tuple[str, ...]:
     """The shared stop signs as one patient reads them in the rule for every exercise: where
     a finding expects what a sign stops for, the finding's own sign in its place (stenosis:
     legs that grow heavy or tingle on a walk and ease on sitting)."""

@@ -96,6 +96,8 @@ _OWN_MESSAGES = (
     "dose",
     "criterion",
     "path",
+    "kilograms",
+    "stop_sign",
     "url",
 )
 
