@@ -181,6 +181,8 @@ def test_aurelios_rule_box_expects_his_walking_leg_symptoms(samples: Project) ->
     shown = cards(booklet.handout)
     assert pointer in shown["walking-program"] and pointer in shown["counter-forward-lean"]
     assert not any(SPREADS in card for card in shown.values())  # nor on a card instead
+    walking = text_of(booklet.pages["exercise-walking-program.html"])  # the web keeps every sign
+    assert STENOSIS_SIGN in walking and "spreads into your buttock" not in walking
 
 
 def test_another_patients_rule_box_is_unchanged(samples: Project) -> None:

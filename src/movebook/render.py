@@ -544,6 +544,21 @@ class Context:
         printed once, in the rule every exercise keeps to."""
         return _without_items(exercise.sections.get(STOP_SECTION, ""), self.shared_stops)
 
+    def own_stops(self, exercise: Exercise) -> str:
+        """An exercise's stop signs on its web page, which keeps every one: a shared sign as
+        this patient's rule reads it (stenosis: his usual walking leg symptoms expected)."""
+        text = exercise.sections.get(STOP_SECTION, "")
+        instead = {
+            shared: rule
+            for shared, rule in zip(self.shared_stops, self.rule_stops, strict=True)
+            if shared != rule
+        }
+        if not instead:
+            return text
+        return _ITEM.sub(
+            lambda m: f"- {instead.get(' '.join(m[1].split()), m[1].rstrip())}\n", text
+        )
+
     def key_cue(self, exercise: Exercise) -> str:
         """One cue for the fridge sheet: the first sentence of how the exercise moves that
         says more than to get ready (not six words or fewer, nor a breath in), without a lead-in
@@ -716,6 +731,7 @@ class Context:
             "figure_svg": self.figure_svg if medium == "web" else self.figure_img,
             "card_columns": self.card_columns,
             "card_stops": self.card_stops,
+            "own_stops": self.own_stops,
             "key_cue": self.key_cue,
             "shares_stops": self.shares_stops,
             "rule_stops": self.rule_stops,
