@@ -134,7 +134,7 @@ def test_maria_carries_two_of_30_seconds_from_3_kg_and_her_load_cards_say_take_c
     assert ENGLISH.amount(carry.dose) == "2 carries of 30 seconds, one in each hand"
     assert ENGLISH.load(carry.dose, carry.exercise) == (
         "Start with about 3 kg in the bag (three 1-litre bottles). Add one bottle a week "
-        "while you can walk tall without leaning."
+        "while you can walk tall without leaning, within any weight limit your clinician has set."
     )
     squat = planned["chair-squat"]
     assert ENGLISH.load(squat.dose, squat.exercise) == (

@@ -19,6 +19,7 @@ from movebook.errors import ProjectError, describe, did_you_mean, os_problem
 from movebook.load import PROFILES_DIR, load_project_sources
 from movebook.model import SCHEDULER_EXPECTED, is_scheduler
 from movebook.plan import build_plan
+from movebook.plan.dose import with_load_limit
 from movebook.project import NotAProject, Project, check_project, find_root, load_project
 from movebook.publish import Outcome
 from movebook.readiness import phase_readiness
@@ -176,12 +177,13 @@ def plan(project_dir: Path | None, profile_id: str, as_json: bool) -> None:
             + did_you_mean(profile_id, project.profiles)
         )
     config = project.config
-    visit = plan_course(profile, project.library, config.defaults.equipment, config.budget)[-1]
-    readiness = phase_readiness(profile, project.library)
+    library = with_load_limit(project.library, profile)
+    visit = plan_course(profile, library, config.defaults.equipment, config.budget)[-1]
+    readiness = phase_readiness(profile, library)
     text = (
         plan_json_text(visit.plan, readiness, visit.changes)
         if as_json
-        else plan_text(visit.plan, project.library, readiness, visit.changes)
+        else plan_text(visit.plan, library, readiness, visit.changes)
     )
     click.echo(text, nl=False)
 

@@ -287,6 +287,26 @@ Tempo = Annotated[
     str, _matching(re.compile(r"^\d+-\d+-\d+$"), "a tempo as lower-pause-lift seconds, like 3-1-3")
 ]
 HexColour = Annotated[str, _matching(re.compile(r"^#[0-9a-fA-F]{6}$"), "a colour like #2f6f62")]
+LOAD_LIMIT_KG = (0.5, 50.0)  # the lightest and heaviest load ceiling a clinician can set
+
+
+def _kilograms(value: Any) -> Any:
+    low, high = LOAD_LIMIT_KG
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not low <= value <= high:
+        raise PydanticCustomError(
+            "kilograms",
+            f"expected a number of kg between {low:g} and {high:g}, got {{got}}",
+            {"got": describe(value)},
+        )
+    return value
+
+
+Kilograms = Annotated[float, Range(*LOAD_LIMIT_KG), BeforeValidator(_kilograms)]
+KG = "{kg}"  # where a precaution's line with a limit puts the number
+WithKilograms = Annotated[
+    str, _matching(re.compile(r".*\{kg\}.*", re.DOTALL), "words with {kg} where the limit goes")
+]
 Language = Annotated[
     str, _matching(re.compile(r"^[a-z]{2,3}(?:[-_][A-Z]{2})?$"), "a language code like en or pt-BR")
 ]
@@ -428,6 +448,9 @@ class Profile(Strict):
     clinician: str | None = None
     equipment: list[EquipmentId] | None = None
     precautions: list[PrecautionId] = []
+    # The most the clinician wants the patient to lift or carry: a precaution's card line
+    # says it (see PrecautionDef.needs_limit).
+    load_limit_kg: Kilograms | None = None
     red_flags: list[RedFlagId] = []
     passphrase: Passphrase | None = None
     assessments: Annotated[list[Assessment], Field(min_length=1)]
@@ -447,6 +470,19 @@ class FindingDef(Strict):
     rules_out_floor: bool = False  # no exercise in a floor position while it is recorded
     # The same, only before this phase: getting down and up is the painful part at first.
     rules_out_floor_before_phase: Annotated[int, Range(2, 4)] | None = None
+    # A sign of the rule for every exercise that is expected with this finding: the shared
+    # sign, word for word, and the one printed in its place (stenosis: legs that grow heavy
+    # or tingle on a walk, and ease on sitting, are no reason to stop walking).
+    replaces_stop_sign: str | None = None
+    stop_sign: str | None = None
+
+    @model_validator(mode="after")
+    def _check_stop_sign_pair(self) -> FindingDef:
+        if (self.replaces_stop_sign is None) != (self.stop_sign is None):
+            raise PydanticCustomError(
+                "stop_sign", "expected both replaces_stop_sign and stop_sign, or neither"
+            )
+        return self
 
 
 # Where strength work loads the skeleton: the legs standing, through the body's weight or
@@ -477,6 +513,10 @@ class PrecautionDef(Strict):
     # Its patient line is printed on the card of every exercise that loads one of these
     # (osteoporosis: a weight carried or lifted loads the spine).
     on_cards: list[LoadedRegion] = []
+    # The clinician is to set the patient's `load_limit_kg` (a warning without one), and the
+    # patient line then reads `patient_with_limit`, its `{kg}` the limit.
+    needs_limit: bool = False
+    patient_with_limit: WithKilograms | None = None
     # Exercises in these positions are done holding on, in their `supported:` form, or not
     # at all (balance impairment: every standing exercise).
     needs_support: list[PositionId] = []
@@ -778,6 +818,9 @@ class VocabularyWords(Strict):
     label: Text | None = None
     patient: Text | None = None
     action: Text | None = None
+    patient_with_limit: WithKilograms | None = None
+    replaces_stop_sign: Text | None = None
+    stop_sign: Text | None = None
 
 
 class BlockWords(Strict):

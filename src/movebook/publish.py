@@ -514,9 +514,11 @@ def _build(
     else:
         where = "--scheduler"
     cluster = (scheduler, where) if scheduler else None
-    return _finish(
+    result = _finish(
         publisher, survey, library, profiles, broken, wanted, pdf, jobs, cluster, on_start, on_done
     )
+    result.warnings[:0] = [str(warning) for warning in sorted(report.warnings)]  # rebuilt ones'
+    return result
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import logging
 import math
 import mimetypes
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -40,6 +40,7 @@ from movebook.model import (
     Translation,
 )
 from movebook.plan import PRACTICE, PhaseStep, Plan, PlannedDose, PlannedExercise, Session
+from movebook.plan.dose import with_load_limit
 from movebook.readiness import psfs_mean
 from movebook.wording import Words, has_catalogue
 
@@ -469,6 +470,21 @@ def shared_stop_signs(library: Library) -> tuple[str, ...]:
     return tuple(item for item, count in counts.items() if count >= least)
 
 
+def rule_stop_signs(
+    shared: Sequence[str], findings: Iterable[str], library: Library
+) -> tuple[str, ...]:
+    """The shared stop signs as one patient reads them in the rule for every exercise: where
+    a finding expects what a sign stops for, the finding's own sign in its place (stenosis:
+    legs that grow heavy or tingle on a walk and ease on sitting)."""
+    known = library.vocabulary.findings
+    instead = {
+        finding.replaces_stop_sign: finding.stop_sign
+        for name in findings
+        if (finding := known.get(name)) is not None and finding.replaces_stop_sign
+    }
+    return tuple(instead.get(sign) or sign for sign in shared)
+
+
 def _items(text: str) -> list[str]:
     return [" ".join(match[1].split()) for match in _ITEM.finditer(text)]
 
@@ -511,6 +527,8 @@ class Context:
         )
         self.education = sorted(library.education.values(), key=lambda p: (p.meta.order, p.id))
         self.shared_stops = shared_stop_signs(library)
+        findings = (finding.id for finding in self.assessment.signature.findings)
+        self.rule_stops = rule_stop_signs(self.shared_stops, findings, library)
         self.links = Links()
         # Pages for every planned exercise, and for its next step and step back where allowed.
         self.links.exercises.update(visit.steps)
@@ -525,6 +543,21 @@ class Context:
         """An exercise's own stop signs, for its card: those most of the library shares are
         printed once, in the rule every exercise keeps to."""
         return _without_items(exercise.sections.get(STOP_SECTION, ""), self.shared_stops)
+
+    def own_stops(self, exercise: Exercise) -> str:
+        """An exercise's stop signs on its web page, which keeps every one: a shared sign as
+        this patient's rule reads it (stenosis: his usual walking leg symptoms expected)."""
+        text = exercise.sections.get(STOP_SECTION, "")
+        instead = {
+            shared: rule
+            for shared, rule in zip(self.shared_stops, self.rule_stops, strict=True)
+            if shared != rule
+        }
+        if not instead:
+            return text
+        return _ITEM.sub(
+            lambda m: f"- {instead.get(' '.join(m[1].split()), m[1].rstrip())}\n", text
+        )
 
     def key_cue(self, exercise: Exercise) -> str:
         """One cue for the fridge sheet: the first sentence of how the exercise moves that
@@ -698,9 +731,10 @@ class Context:
             "figure_svg": self.figure_svg if medium == "web" else self.figure_img,
             "card_columns": self.card_columns,
             "card_stops": self.card_stops,
+            "own_stops": self.own_stops,
             "key_cue": self.key_cue,
             "shares_stops": self.shares_stops,
-            "shared_stops": self.shared_stops,
+            "rule_stops": self.rule_stops,
             "tracker_css": self.tracker_css,
             "tracker_rows": self.tracker_rows if medium == "print" else [],
             "program_extras": self.program_extras,
@@ -802,8 +836,10 @@ def render_booklet(
         profile.model_copy(update={"assessments": profile.assessments[: i + 1]})
         for i in range(len(profile.assessments))
     ]
+    library = with_load_limit(library, profile)
     visits = plan_course(profile, library, equipment, config.budget)  # each continues the last
-    english, library = library, library.in_language(booklet_language(profile, config, library))
+    shown = library.in_language(booklet_language(profile, config, library))
+    english, library = library, shown if shown is library else with_load_limit(shown, profile)
     visits = tuple(in_words(visit, english, library) for visit in visits)
     plans = [visit.plan for visit in visits]
     points = tuple(

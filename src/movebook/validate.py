@@ -96,6 +96,8 @@ _OWN_MESSAGES = (
     "dose",
     "criterion",
     "path",
+    "kilograms",
+    "stop_sign",
     "url",
 )
 
@@ -636,9 +638,9 @@ def _validate_education(
 
 # The vocabulary fields a patient reads, by kind: the only ones worth translating.
 PATIENT_WORDS = {
-    "finding": ("patient",),
+    "finding": ("patient", "replaces_stop_sign", "stop_sign"),
     "task": ("label",),
-    "precaution": ("patient",),
+    "precaution": ("patient", "patient_with_limit"),
     "red_flag": ("patient", "action"),
 }
 _BLOCK_WORDS = ("name", "purpose")
@@ -1256,4 +1258,24 @@ def validate_profiles(
             profile = profiles.get(_stem(source))
             if profile is not None:
                 _check_includes(source, profile, library, config.defaults.equipment, report)
+                _check_load_limit(source, profile, library, report)
     return profiles
+
+
+def _check_load_limit(source: Source, profile: Profile, library: Library, report: Report) -> None:
+    """A warning, not an error: without the clinician's limit the patient reads the line
+    that names no weight, which is safe but vague."""
+    if profile.load_limit_kg is not None:
+        return
+    precautions = library.vocabulary.precautions
+    for number, name in enumerate(profile.precautions):
+        if name in precautions and precautions[name].needs_limit:
+            loc = ("precautions", number)
+            report.warnings.append(
+                source.problem(
+                    loc,
+                    field_path(loc, source.data),
+                    f"{name} needs load_limit_kg (the most you want lifted or carried), got "
+                    "none: the Take care line names no weight",
+                )
+            )

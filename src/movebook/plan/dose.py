@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from movebook.model import Dose, Exercise
+from babel.numbers import format_decimal
+
+from movebook.model import KG, Dose, Exercise, Library, Profile
 from movebook.plan.model import (
     SECONDS_PER_BREATH,
     SECONDS_PER_REP,
@@ -159,3 +161,22 @@ def _planned(exercise: Exercise, patient: Patient, pinned: bool = False) -> Plan
         ),
         supported=exercise.meta.position in patient.supports,
     )
+
+
+def with_load_limit(library: Library, profile: Profile) -> Library:
+    """The library as this patient reads it: a precaution that needs the clinician's load
+    limit says the profile's, in the words' language (5 kg, 2,5 kg), on its Take care line
+    and on every card it is printed on. Applied to the library, not to a plan, so that a
+    translation of the library says it too."""
+    limit = profile.load_limit_kg
+    precautions = library.vocabulary.precautions
+    limited = {}
+    for name, precaution in precautions.items():
+        line = precaution.patient_with_limit
+        if limit is not None and precaution.needs_limit and line:
+            kg = format_decimal(limit, locale=library.language)
+            limited[name] = precaution.model_copy(update={"patient": line.replace(KG, kg)})
+    if not limited:
+        return library
+    vocabulary = replace(library.vocabulary, precautions={**precautions, **limited})
+    return replace(library, vocabulary=vocabulary)
