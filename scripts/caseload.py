@@ -237,6 +237,8 @@ def draft(rng: random.Random, library: Library, number: int, shape: Shape) -> di
     if equipment is not None:
         data["equipment"] = equipment
     data["precautions"] = _some(rng, sorted(vocabulary.precautions), rng.choice((0, 1, 1, 2)))
+    if any(vocabulary.precautions[name].needs_limit for name in data["precautions"]):
+        data["load_limit_kg"] = 5  # as its clinician would set (no draw: the seed's caseload stays)
     if not shape.improving and vocabulary.red_flags and maybe(rng, shape.red_flag_percent):
         data["red_flags"] = [rng.choice(sorted(vocabulary.red_flags))]
     assessments = [_first(rng, library, shape)]

@@ -198,11 +198,11 @@ def test_bad_vocabulary_file(project: Path) -> None:
     )
     found = problems(project)
     assert (
-        "content/vocabulary/findings.yaml:77: Bad Id: expected an id of lower-case letters, "
+        "content/vocabulary/findings.yaml:81: Bad Id: expected an id of lower-case letters, "
         "digits and underscores, got 'Bad Id'" in found
     )
     assert (
-        "content/vocabulary/findings.yaml:80: new_finding.labl: expected a known key, "
+        "content/vocabulary/findings.yaml:84: new_finding.labl: expected a known key, "
         "got 'labl' (did you mean 'label'?)" in found
     )
 

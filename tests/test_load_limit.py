@@ -6,6 +6,7 @@ walking leg symptoms (review 9 #2 and #3). The loader's limits are in tests/test
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,8 @@ from movebook.render import render_booklet, rule_stop_signs, shared_stop_signs
 
 P = "profiles/ana-silva.yaml"
 LIMITED = (
-    "Take care: Keep your back long when you bend, and avoid rounding forward under load. "
-    "Lift and carry no more than 5 kg, the limit your clinician set."
+    "Take care: Keep your back long when you bend, never rounded under load. "
+    "Lift and carry no more than 5 kg, your clinician's limit."
 )
 SPREADS = (
     "Pain spreads into your buttock or leg, or further down it than before, or you feel new "
@@ -43,7 +44,8 @@ def samples() -> Project:
 
 
 def text_of(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    """What a reader sees of some HTML: its words, its entities as the characters they are."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 def cards(handout: str) -> dict[str, str]:
@@ -75,7 +77,9 @@ def test_maria_reads_her_5_kg_limit_on_every_spine_loading_card(samples: Project
         assert (LIMITED in card) == (exercise in spine), exercise
     assert "3 kg" in shown["lift-to-car-seat"]  # a start load where there was none
     take_care = text_of(booklet.handout.split('<div class="precautions note">', 1)[1])
-    assert take_care.split(" Lift and carry")[1].startswith(" no more than 5 kg, the limit")
+    assert take_care.split(" Lift and carry")[1].startswith(
+        " no more than 5 kg, your clinician's limit"
+    )
     assert "the weight your clinician agreed" not in text_of(booklet.handout)
 
 
@@ -83,8 +87,8 @@ def test_the_plan_a_clinician_reads_says_the_limit() -> None:
     result = CliRunner().invoke(main, ["plan", "maria-lopez", "--project", str(REPO)])
     assert result.exit_code == 0, result.output
     assert (
-        "Precaution: Osteoporosis. Keep your back long when you bend, and avoid rounding "
-        "forward under load. Lift and carry no more than 5 kg, the limit your clinician set.\n"
+        "Precaution: Osteoporosis. Keep your back long when you bend, never rounded under "
+        "load. Lift and carry no more than 5 kg, your clinician's limit.\n"
     ) in result.output
 
 
@@ -95,10 +99,10 @@ def test_a_spanish_booklet_says_the_limit_in_spanish_with_a_decimal_comma(
         samples.profiles["maria-lopez"].model_dump() | {"language": "es", "load_limit_kg": 2.5}
     )
     booklet = render_booklet(samples.root, samples.config, samples.library, profile)
-    line = "No levante ni lleve más de 2,5 kg, el límite que le ha puesto su fisioterapeuta."
+    line = "No levante ni lleve más de 2,5 kg, el límite de su fisioterapeuta."
     shown = cards(booklet.handout)
     assert all(line in shown[e] for e in ("chair-squat", "lift-to-car-seat")), shown.keys()
-    assert "the limit your clinician set" not in text_of(booklet.handout)  # her note is English
+    assert "your clinician's limit" not in text_of(booklet.handout)  # her note is English
 
 
 def test_without_a_limit_the_line_names_no_weight(samples: Project) -> None:

@@ -26,6 +26,7 @@ name: Maria Lopez   # "Maria" in the booklet
 preferred_name: Maria
 equipment: [mat, chair, resistance_band]
 precautions: [osteoporosis]   # DEXA 2025: T-score -2.6
+load_limit_kg: 5
 assessments:
   - date: 2026-09-02
     phase: 1

@@ -62,8 +62,9 @@ VOCABULARY_FILES = {
 
 
 def backwards(text: str) -> str:
-    """Every word spelt backwards: markup, numbers and punctuation kept, no English left."""
-    return re.sub(r"[A-Za-z]{2,}", lambda word: word[0][::-1], text)
+    """Every word spelt backwards: markup, numbers, punctuation and {placeholders} kept, no
+    English left."""
+    return re.sub(r"(?<!\{)[A-Za-z]{2,}(?!\})", lambda word: word[0][::-1], text)
 
 
 def dump(data: object) -> str:

@@ -167,7 +167,7 @@ def test_vocabulary_ids_and_fields_are_the_english_files(spanish: Path) -> None:
     )
     assert problems(spanish, "content/locale") == [
         "content/locale/es/vocabulary/findings.yaml:3: apical_breathing.sided: expected a word "
-        "field (label, patient), got 'sided'",
+        "field (label, patient, replaces_stop_sign, stop_sign), got 'sided'",
         "content/locale/es/vocabulary/findings.yaml:4: apical_breathin: expected an id of "
         "content/vocabulary/findings.yaml, got 'apical_breathin' (did you mean "
         "'apical_breathing'?)",
