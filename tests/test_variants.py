@@ -134,6 +134,13 @@ def test_aurelio_squats_and_stands_at_the_counter_holding_on(aurelio: Any) -> No
     assert "Keep both hands on the counter." in squat
     assert "Stand between them, facing the counter" in squat
     assert "Reach your arms forward for balance" not in handout
+    # hands on the counter leave none for a bag: the card, page 1 and the clinician's plan
+    # give the held-on form's load, and no step forward in load
+    assert "Your body weight only, no bag." in squat
+    assert "hug" not in squat.lower()
+    assert page_one(handout).count("Your body weight only, no bag.") == 1
+    squat_plan = next(p for p in plan.exercises() if p.id == "chair-squat")
+    assert squat_plan.dose.load == "Your body weight only, no bag."
     shifts = card(handout, "standing-tolerance-shifts")
     assert "Keep one hand on the counter." in shifts
     assert "close enough to rest one hand on the counter" in shifts

@@ -62,7 +62,7 @@ def plan_dose(exercise: Exercise, patient: Patient) -> PlannedDose:
         extra_side=side if exercise.meta.unilateral and not marked else None,
         extra_hand=_hand(exercise, side) if exercise.meta.unilateral and not marked else None,
         carry=exercise.meta.carry,
-        load=base.load,
+        load=_load(exercise, base, patient),
         load_phase=dose_phase(exercise, patient.phase) if base.load else None,
     )
     findings = patient.findings
@@ -91,6 +91,15 @@ def plan_dose(exercise: Exercise, patient: Patient) -> PlannedDose:
             dose = replace(dose, rep_s=_rep_seconds(exercise, dose.tempo))
         notes.append("clinician")
     return replace(dose, adjustments=tuple(notes))
+
+
+def _load(exercise: Exercise, base: Dose, patient: Patient) -> str | None:
+    """What to lift: the phase's, or the supported form's where the patient holds on in it
+    (as Exercise.shown prints it on the card)."""
+    held = exercise.meta.supported
+    if base.load and held is not None and held.load and exercise.meta.position in patient.supports:
+        return held.load
+    return base.load
 
 
 def _hand(exercise: Exercise, side: str | None) -> str | None:
