@@ -293,3 +293,56 @@ def test_a_cue_on_page_one_is_the_movement_not_its_lead_in(
         "Stand with shifting support Shift your weight slowly from one foot to the other." in first
     )
     assert "Use these in any order" not in first and " Then " not in first
+
+
+@pytest.mark.parametrize(
+    ("language", "rhythm", "rows"),
+    [
+        ("en", (("main", "am"),) * 7, ["Every day"]),
+        (
+            "en",
+            (("main",), ("am",), ("main",), ("am",), ("main",), ("am",), ("am",)),
+            ["Monday, Wednesday, and Friday", "Tuesday, Thursday, Saturday, and Sunday"],
+        ),
+        ("en", (("main",),) * 5 + (("am",),) * 2, ["Monday to Friday", "Saturday and Sunday"]),
+        ("es", (("main",),) * 5 + (("am",),) * 2, ["De lunes a viernes", "Sábado y domingo"]),
+        ("es", (("main",),) * 7, ["Todos los días"]),
+    ],
+)
+def test_the_week_at_a_glance_has_a_row_for_each_kind_of_day(
+    language: str, rhythm: tuple[tuple[str, ...], ...], rows: list[str]
+) -> None:
+    groups = Words(language).week_groups(rhythm)
+    assert [label for label, _ in groups] == rows
+    assert [ids for _, ids in groups] == list(dict.fromkeys(rhythm))
+
+
+@pytest.mark.parametrize("name", PATIENTS)
+def test_the_printed_week_names_every_day_once_and_each_kind_of_day_once(
+    project: Project, handouts: dict[str, list[str]], name: str
+) -> None:
+    booklet = render_booklet(project.root, project.config, project.library, project.profiles[name])
+    week = booklet.handout[booklet.handout.index('id="week"') :]
+    week = week[: week.index("</table>")]
+    kinds = set(plan_of(project, name).weekly_rhythm)
+    assert week.count('<th scope="row">') == len(kinds)
+    for day in Words("en").day_names():
+        assert week.count(day) == 1, day
+
+
+def test_a_first_visit_prints_its_scores_without_a_chart_of_one_dot(project: Project) -> None:
+    # Kwame has been assessed once; Maria three times
+    first = render_booklet(
+        project.root, project.config, project.library, project.profiles["kwame-mensah"]
+    )
+    progress = PROGRESS.search(first.handout)
+    assert progress is not None
+    assert "Your measures at the start" in progress[0]
+    assert "<svg" not in progress[0] and 'class="chart"' not in progress[0]
+    assert "Nov 12, 2026" in progress[0] or "November 12, 2026" in progress[0]
+    later = render_booklet(
+        project.root, project.config, project.library, project.profiles["maria-lopez"]
+    )
+    progress = PROGRESS.search(later.handout)
+    assert progress is not None
+    assert "Your measures over time" in progress[0] and 'class="chart"' in progress[0]

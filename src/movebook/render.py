@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypedDict
 from urllib.parse import quote, unquote, urlsplit
+from xml.etree import ElementTree
 
 import jinja2
 import markdown
@@ -984,12 +985,57 @@ def _num(value: float) -> str:
     return "0" if text == "-0" else text
 
 
+# A line's own attributes: lines that differ only in these can be one path of many strokes.
+_LINE_ENDS = {"x1", "y1", "x2", "y2"}
+
+
+def _strokes(elements: list[ElementTree.Element]) -> list[ElementTree.Element]:
+    """Runs of lines drawn alike (colour, width, caps), one after another, as one path of
+    separate strokes: each stroke is painted as its line was, in the same order, and on
+    paper each element drawn costs as much as its strokes. The paper has no use for the web's
+    groups (they name the joints the web turns), so their contents stand in their place."""
+    out: list[ElementTree.Element] = []
+    run: list[ElementTree.Element] = []
+
+    def style(line: ElementTree.Element) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted((k, v) for k, v in line.attrib.items() if k not in _LINE_ENDS))
+
+    def flush() -> None:
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            d = " ".join(
+                f"M{line.get('x1', '0')} {line.get('y1', '0')}L{line.get('x2', '0')} "
+                f"{line.get('y2', '0')}"
+                for line in run
+            )
+            out.append(ElementTree.Element(_SVG + "path", {"d": d, **dict(style(run[0]))}))
+        run.clear()
+
+    for element in elements:
+        if element.tag == _SVG + "g" and set(element.attrib) <= {"class"}:
+            inner = _strokes(list(element))
+            element[:] = []
+            elements_after = inner
+        else:
+            elements_after = [element]
+        for child in elements_after:
+            if child.tag == _SVG + "line" and not len(child):
+                if run and style(run[0]) != style(child):
+                    flush()
+                run.append(child)
+            else:
+                flush()
+                out.append(child)
+    flush()
+    return out
+
+
 def flat_svg(svg: str) -> str:
     """The figure with its nested groups (one per joint, so the web can turn each) folded
-    into absolute coordinates: drawing it on paper then costs a line a limb, not a transform
-    a joint. Drawn the same."""
-    from xml.etree import ElementTree
-
+    into absolute coordinates, and its lines into strokes of a few paths: drawing it on
+    paper then costs a path a colour, not a transform a joint and an element a limb. Drawn
+    the same."""
     ElementTree.register_namespace("", _SVG[1:-1])
     root = ElementTree.fromstring(svg)
 
@@ -1016,7 +1062,7 @@ def flat_svg(svg: str) -> str:
             kept.append(child)
         return kept
 
-    root[:] = fold(root, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0))
+    root[:] = _strokes(fold(root, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)))
     return ElementTree.tostring(root, encoding="unicode")
 
 

@@ -11,6 +11,7 @@ from importlib import resources
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, get_day_names
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -82,6 +83,29 @@ class Words:
         """Monday first, as the plan's weekly rhythm is."""
         names = get_day_names("wide", locale=self.locale)
         return [str(names[index]) for index in range(7)]
+
+    def week_groups(self, rhythm: tuple[tuple[str, ...], ...]) -> list[tuple[str, tuple[str, ...]]]:
+        """The week's days grouped by what is done on them, first day first: ("Every day",
+        ids), or ("Monday, Wednesday, and Friday", ids) and ("Tuesday to Thursday", ids). Seven
+        rows that say the same thing hide the one that differs."""
+        _ = self.gettext
+        names = self.day_names()
+        days: dict[tuple[str, ...], list[int]] = {}
+        for index, ids in enumerate(rhythm):
+            days.setdefault(ids, []).append(index)
+        groups: list[tuple[str, tuple[str, ...]]] = []
+        for ids, indices in days.items():
+            if len(indices) == len(names):
+                label = _("Every day")
+            elif len(indices) >= 3 and indices[-1] - indices[0] == len(indices) - 1:
+                label = _("%(first)s to %(last)s") % {
+                    "first": names[indices[0]],
+                    "last": names[indices[-1]],
+                }
+            else:
+                label = format_list([names[i] for i in indices], locale=self.locale)
+            groups.append((label[:1].upper() + label[1:], ids))
+        return groups
 
     def minutes(self, count: int) -> str:
         return self.ngettext("%(num)d minute", "%(num)d minutes", count) % {"num": count}
