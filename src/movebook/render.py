@@ -1177,9 +1177,6 @@ def qr_code(url: str) -> str:
 # --- the PDF -------------------------------------------------------------------
 
 
-PDF_IDENTIFIER = b"movebook-handout"
-
-
 class UnsafeResource(Exception):
     """The handout asked for something that is not one of the project's own assets."""
 
@@ -1284,11 +1281,12 @@ def render_pdf(
             html = html[: style.start()] + html[style.end() :]
         document = HTML(string=html, base_url=base_url, url_fetcher=asset_fetcher(allowed))
         _keep_safe_links(document.etree_element)
+        # No file identifier: PDF/UA asks for none, and pydyf makes one by serialising every
+        # object a second time to hash it (7% of a handout's time).
         pdf = document.write_pdf(
             stylesheets=sheets,
             font_config=_font_config(),
             pdf_variant="pdf/ua-1",
-            pdf_identifier=PDF_IDENTIFIER,
             custom_metadata=True,
         )
     return bytes(pdf)
