@@ -343,3 +343,19 @@ def test_a_first_visit_prints_its_scores_without_a_chart_of_one_dot(project: Pro
     progress = PROGRESS.search(later.handout)
     assert progress is not None
     assert "Your measures over time" in progress[0] and 'class="chart"' in progress[0]
+
+
+def test_a_one_sided_drill_says_which_side_its_figure_shows(project: Project) -> None:
+    # Kwame glides to his left only: his figure is drawn on his left, and says so
+    plan = plan_of(project, "kwame-mensah")
+    sided = {p.id: p.dose.only_side for p in plan.exercises() if p.dose.only_side}
+    assert sided == {"wall-side-glide": "left"}
+    booklet = render_booklet(
+        project.root, project.config, project.library, project.profiles["kwame-mensah"]
+    )
+    cards = re.findall(r'<article class="card [^"]*" id="exercise-([^"]+)">(.*?)</article>',
+                       booklet.handout, re.DOTALL)  # fmt: skip
+    labelled = {card for card, html in cards if "figure-side" in html}
+    assert labelled == {"wall-side-glide"}
+    glide = dict(cards)["wall-side-glide"]
+    assert "Shown on your left side" in glide and "right side" not in glide
