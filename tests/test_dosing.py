@@ -89,19 +89,27 @@ def steps_behind(plan: Plan) -> list[str]:
 
 
 def cautions_missing(profile: Profile, plan: Plan) -> list[str]:
-    """Every card that loads what a precaution guards repeats its line, and no other does."""
-    guarded = {
-        name: set(LIBRARY.vocabulary.precautions[name].on_cards) for name in profile.precautions
-    }
+    """Every card that loads or moves what a precaution guards repeats its line, in the words
+    it gives for the first of them it names, and no other card does."""
+    precautions = LIBRARY.vocabulary.precautions
     broken = []
     for planned in plan.exercises():
-        loads = set(planned.exercise.meta.loads)
-        wanted = {name for name, regions in guarded.items() if regions & loads}
+        meta = planned.exercise.meta
+        done = {*meta.loads, *meta.spine}
+        wanted = {}
+        for name in profile.precautions:
+            precaution = precautions[name]
+            guarded = [tag for tag in precaution.on_cards if tag in done]
+            if guarded and precaution.patient:
+                wanted[name] = precaution.card_lines.get(guarded[0], precaution.patient)
         given = {
-            name for name in wanted if LIBRARY.vocabulary.precautions[name] in planned.cautions
+            name: caution.patient
+            for name, precaution in precautions.items()
+            for caution in planned.cautions
+            if caution.label == precaution.label
         }
         if given != wanted or len(planned.cautions) != len(wanted):
-            broken.append(f"{planned.id}: take care {sorted(given)}, wanted {sorted(wanted)}")
+            broken.append(f"{planned.id}: take care {given}, wanted {wanted}")
     return broken
 
 
@@ -140,7 +148,7 @@ def test_maria_carries_two_of_30_seconds_from_3_kg_and_her_load_cards_say_take_c
     assert ENGLISH.load(squat.dose, squat.exercise) == (
         "Hug a bag of about 3 to 5 kg (3 to 5 litre bottles of water) against your chest."
     )
-    loaded = sorted(p.id for p in plan.exercises() if p.cautions)
+    loaded = sorted(p.id for p in plan.exercises() if p.cautions and p.exercise.meta.loads)
     assert loaded == ["chair-squat", "lift-to-car-seat", "luggage-lift-and-carry"]
     assert carry.cautions[0].patient is not None
     assert carry.cautions[0].patient.endswith(

@@ -67,6 +67,21 @@ def backwards(text: str) -> str:
     return re.sub(r"(?<!\{)[A-Za-z]{2,}(?!\})", lambda word: word[0][::-1], text)
 
 
+def backwards_words(value: object) -> object:
+    """A vocabulary field's words spelt backwards: its text, or each text of a mapping
+    (a precaution's card lines)."""
+    if isinstance(value, dict):
+        return {key: backwards(text) for key, text in value.items()}
+    return backwards(str(value))
+
+
+def texts_of(value: object) -> list[str]:
+    """A vocabulary field's texts: itself, or each of a mapping's."""
+    if isinstance(value, dict):
+        return [str(text) for text in value.values()]
+    return [str(value or "")]
+
+
 def dump(data: object) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
 
@@ -114,7 +129,9 @@ def translate_everything(root: Path, library: Library) -> None:
     for kind, (name, rel) in VOCABULARY_FILES.items():
         items = getattr(library.vocabulary, name)
         translated = {
-            key: {f: backwards(getattr(item, f)) for f in PATIENT_WORDS[kind] if getattr(item, f)}
+            key: {
+                f: backwards_words(getattr(item, f)) for f in PATIENT_WORDS[kind] if getattr(item, f)
+            }
             for key, item in items.items()
         }
         write(root, locale_path("es", rel), dump({k: v for k, v in translated.items() if v}))
@@ -194,7 +211,7 @@ def english_sentences(library: Library) -> set[str]:
     texts += [text for b in library.blocks for text in (b.name, b.purpose)]
     for kind, (name, _) in VOCABULARY_FILES.items():
         for item in getattr(library.vocabulary, name).values():
-            texts += [getattr(item, f) or "" for f in PATIENT_WORDS[kind]]
+            texts += [text for f in PATIENT_WORDS[kind] for text in texts_of(getattr(item, f))]
     sentences = set()
     for text in texts:
         plain = re.sub(r"[*_#`>]|^\s*(?:-|\d+\.)\s+", " ", text, flags=re.MULTILINE)

@@ -199,7 +199,10 @@ def kwame() -> Booklet:
 
 def test_kwame_reads_left_side_to_the_wall_and_hips_to_the_left(kwame: Booklet) -> None:
     handout = kwame.handout
-    line = f"{LEFT_CUE} Do this on your left side only, the side your clinician marked."
+    line = (
+        f"{LEFT_CUE} Do this on your left side only, the side your clinician marked, "
+        "unless they tell you otherwise."
+    )
     assert line in page_one(handout)
     assert line in card(handout, "wall-side-glide")
     assert line in kwame.pages["exercise-wall-side-glide.html"]
@@ -228,7 +231,10 @@ def test_a_right_side_patient_reads_the_right_way_and_sees_the_figure_as_drawn()
     assert glide.dose.only_side == "right"
     assert glide.shown is glide.exercise and figure_id(glide.shown) == "fig-wall-side-glide"
     booklet = render_booklet(REPO, PROJECT.config, LIBRARY, profile)
-    line = f"{RIGHT_CUE} Do this on your right side only, the side your clinician marked."
+    line = (
+        f"{RIGHT_CUE} Do this on your right side only, the side your clinician marked, "
+        "unless they tell you otherwise."
+    )
     assert line in page_one(booklet.handout)
     assert line in card(booklet.handout, "wall-side-glide")
     assert LEFT_CUE not in booklet.handout
@@ -339,12 +345,15 @@ def test_a_supported_figure_is_checked_like_any_figure(project: Path) -> None:
     ]
 
 
-def test_a_side_cue_needs_a_marked_side_drill_and_both_sides(project: Path) -> None:
-    line = _edit(project, GLIDE, "marked_side_only: true", "marked_side_only: false")
+def test_a_side_cue_needs_a_one_sided_drill_and_both_sides(project: Path) -> None:
+    rel = "content/exercises/stability/standing-weight-shift.md"
+    line = _edit(project, rel, "unilateral: false\n", "unilateral: false\n")
+    cue = "side_cue: {left: Go left., right: Go right.}\n"
+    _edit(project, rel, "rituals:", f"{cue}rituals:")
     assert problems(project) == [
-        f"{GLIDE}:{line}: marked_side_only: expected true for a drill with a side_cue, got false"
+        f"{rel}:{line}: unilateral: expected true for a drill with a side_cue, got false"
     ]
-    _edit(project, GLIDE, "marked_side_only: false", "marked_side_only: true")
+    _edit(project, rel, cue, "")
     rel = "content/exercises/mobility/prone-hip-shift.md"
     old = '  right: "Slide your hips to your right, towards the side your clinician marked."\n'
     _edit(project, rel, old, "")

@@ -511,8 +511,11 @@ class PrecautionDef(Strict):
     # needs load: osteoporosis).
     needs_load: list[LoadedRegion] = []
     # Its patient line is printed on the card of every exercise that loads one of these
-    # (osteoporosis: a weight carried or lifted loads the spine).
-    on_cards: list[LoadedRegion] = []
+    # (osteoporosis: a weight carried or lifted loads the spine) or moves the spine so (a
+    # turn: rotation), in the words `card_lines` gives for the first of them it names where
+    # it gives some (a turning card: to turn gently, not the load limit).
+    on_cards: list[LoadedRegion | SpineMovement] = []
+    card_lines: dict[LoadedRegion | SpineMovement, Text] = {}
     # The clinician is to set the patient's `load_limit_kg` (a warning without one), and the
     # patient line then reads `patient_with_limit`, its `{kg}` the limit.
     needs_limit: bool = False
@@ -520,6 +523,18 @@ class PrecautionDef(Strict):
     # Exercises in these positions are done holding on, in their `supported:` form, or not
     # at all (balance impairment: every standing exercise).
     needs_support: list[PositionId] = []
+
+    @model_validator(mode="after")
+    def _check_card_lines(self) -> PrecautionDef:
+        for tag in self.card_lines:
+            if tag not in self.on_cards:
+                listed = ", ".join(self.on_cards) or "none"
+                raise PydanticCustomError(
+                    "card_lines",
+                    "expected card lines only for what on_cards lists ({listed}), got {got}",
+                    {"listed": listed, "got": describe(tag)},
+                )
+        return self
 
 
 URGENCIES = ("emergency", "today", "soon")  # most urgent first
@@ -730,8 +745,9 @@ class SupportedForm(Strict):
 
 
 class SideCue(Strict):
-    """A directional drill's way, said in full for each side: which side goes to the wall,
-    which way the hips go."""
+    """A one-sided drill's way, said in full for each side: for a directional drill, which
+    side goes to the wall and which way the hips go; for one done on each side, which leg to
+    stand on first."""
 
     left: Text
     right: Text
@@ -756,7 +772,7 @@ class ExerciseMeta(Strict):
     equipment: list[EquipmentId] = []
     unilateral: bool = False
     marked_side_only: bool = False  # a directional drill: the clinician's marked side, never both
-    side_cue: SideCue | None = None  # a marked_side_only drill's way, for each side
+    side_cue: SideCue | None = None  # a one-sided drill's way, for each side
     pattern: VocabId | None = None  # movement pattern (hinge, squat, walk): one a session
     # Practised inside the day's own activity (a walk, standing at the stove, a journey), not
     # in a session: dosed as the library says, and its minutes are the activity's.
@@ -819,6 +835,7 @@ class VocabularyWords(Strict):
     patient: Text | None = None
     action: Text | None = None
     patient_with_limit: WithKilograms | None = None
+    card_lines: dict[LoadedRegion | SpineMovement, Text] | None = None
     replaces_stop_sign: Text | None = None
     stop_sign: Text | None = None
 
