@@ -6,6 +6,7 @@ sample and generated caseloads (tests/strategies.py)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -103,13 +104,45 @@ def cautions_missing(profile: Profile, plan: Plan) -> list[str]:
             if guarded and precaution.patient:
                 wanted[name] = precaution.card_lines.get(guarded[0], precaution.patient)
         given = {
-            name: caution.patient
+            name: caution.card_line(meta)
             for name, precaution in precautions.items()
             for caution in planned.cautions
-            if caution.label == precaution.label
+            if caution == precaution
         }
         if given != wanted or len(planned.cautions) != len(wanted):
             broken.append(f"{planned.id}: take care {given}, wanted {wanted}")
+    return broken
+
+
+# A body's own choice of the leg or side to start with, said as if the plan named none.
+UNSIDED = {
+    "en": re.compile(
+        r"steadier leg|(?:^|[.;] )Start with (?:your (?:easier|steadier)|the side that"
+        r"|the knee down on your easier)"
+    ),
+    "es": re.compile(
+        r"(?:^|[.;] )Empiece (?:por (?:la pierna más estable|el lado que (?:le resulte|se mueva))"
+        r"|con la rodilla apoyada del lado que le resulte)"
+    ),
+}
+
+
+def sides_unsaid(plan: Plan) -> list[str]:
+    """A card whose side line names the side says no other way to choose it, and a drill with
+    a way for each side leads its side line with it, in each language."""
+    broken = []
+    for language, words in (("en", ENGLISH), ("es", SPANISH)):
+        told: Library = LIBRARY.in_language(language)
+        for planned in plan.exercises():
+            exercise = told.exercises[planned.id]
+            line = words.side_line(planned.dose, replace(planned, exercise=exercise))
+            if line is None:
+                continue
+            text = " ".join(card_text(planned, exercise, words).split())
+            broken += [f"{planned.id} ({language}): {w!r}" for w in UNSIDED[language].findall(text)]
+            cue, side = exercise.meta.side_cue, planned.dose.only_side or planned.side
+            if cue is not None and side in ("left", "right") and getattr(cue, side) not in line:
+                broken.append(f"{planned.id} ({language}): {line!r} without its way")
     return broken
 
 
@@ -120,6 +153,7 @@ def check(profile: Profile) -> None:
         *carries_misread(plan),
         *steps_behind(plan),
         *cautions_missing(profile, plan),
+        *sides_unsaid(plan),
     ]
     assert broken == [], f"{profile.id}: phase {plan.phase}, {[p.id for p in plan.exercises()]}"
 

@@ -241,6 +241,73 @@ def test_a_right_side_patient_reads_the_right_way_and_sees_the_figure_as_drawn()
     assert 'id="fig-wall-side-glide"' in booklet.pages["session-midday.html"]
 
 
+# --- the way to go: the leg to stand on ---------------------------------------------------------
+
+# A one-sided standing drill whose text has the patient stand on one leg.
+ONE_LEG = re.compile(
+    r"\b(?:weight onto (?:one|the leg)|stand(?:ing)? on (?:one|the|that) leg"
+    r"|standing (?:leg|knee|hip|heel|thigh)|weight on the top leg)",
+    re.I,
+)
+# The leg a side cue has the patient stand on, in each language.
+STOOD_ON = {
+    "en": re.compile(r"\b(?:[Ss]tand on|standing on|[Ss]tep up with) your (left|right)\b"),
+    "es": re.compile(
+        r"\b(?:de pie sobre|subiendo con el pie) (?:la pierna |la )?(izquierd|derech)"
+    ),
+}
+SIDES = {"izquierd": "left", "derech": "right"}
+# Lifting or taking back the leg that the side names: the patient stands on the other one.
+MOVING_LEG = {"chair-hip-abduction", "standing-hip-extension"}
+
+
+def one_leg_drills() -> list[str]:
+    return sorted(
+        name
+        for name, e in EXERCISES.items()
+        if e.meta.unilateral
+        and e.meta.position == STANDING
+        and ONE_LEG.search(" ".join(" ".join(e.sections.values()).split()))
+    )
+
+
+def test_every_one_leg_drill_names_the_leg_to_stand_on_in_both_languages() -> None:
+    drills = one_leg_drills()
+    assert drills == [
+        "chair-hip-abduction", "single-leg-rdl", "single-leg-stance", "standing-hip-extension",
+        "step-up", "supported-single-leg-stance",
+    ]  # fmt: skip
+    spanish = LIBRARY.in_language("es").exercises
+    for language, exercises in (("en", EXERCISES), ("es", spanish)):
+        for name in drills:
+            cue = exercises[name].meta.side_cue
+            assert cue is not None, f"{name} ({language}) has no side cue"
+            for side in ("left", "right"):
+                other = "right" if side == "left" else "left"
+                stood = [
+                    SIDES.get(leg, leg) for leg in STOOD_ON[language].findall(getattr(cue, side))
+                ]
+                assert stood == [other if name in MOVING_LEG else side], (name, language, side)
+
+
+def test_the_side_line_names_the_leg_and_the_body_leaves_it_to_the_plan() -> None:
+    aurelio = build_plan(PROJECT.profiles["aurelio-bianchi"], LIBRARY, DEFAULTS)
+    balance = next(p for p in aurelio.exercises() if p.id == "supported-single-leg-stance")
+    assert ENGLISH.side_line(balance.dose, balance) == (
+        "Stand on your right leg first, with your left foot lifted. Do one more set on that side."
+    )
+    movement = " ".join(balance.shown.sections["The movement"].split())
+    assert "If your plan names no leg to start on, start on your steadier one." in movement
+    lucia = PROJECT.profiles["lucia-fernandez"]
+    spanish = LIBRARY.in_language("es")
+    plan = build_plan(lucia, spanish, DEFAULTS)
+    stance = next(p for p in plan.exercises() if p.id == "single-leg-stance")
+    assert Words("es").side_line(stance.dose, stance) == (
+        "Empiece de pie sobre la pierna derecha, con el pie izquierdo levantado. "
+        "Es el lado que necesita el trabajo."
+    )
+
+
 def _marks(svg: str, width: float | None = None) -> list[tuple[int, int]]:
     """Every point the drawing puts down (line ends, circle centres, polygon corners, box
     edges), rounded; mirrored across the drawing's width when given one."""

@@ -524,6 +524,16 @@ class PrecautionDef(Strict):
     # at all (balance impairment: every standing exercise).
     needs_support: list[PositionId] = []
 
+    def card_line(self, exercise: ExerciseMeta) -> str | None:
+        """What an exercise's card repeats of it: nothing where it guards none of what the
+        exercise loads or how it moves the spine, else its line for the first of those it names
+        in `on_cards`, or its patient line."""
+        done = {*exercise.loads, *exercise.spine}
+        guarded = [tag for tag in self.on_cards if tag in done]
+        if not guarded or not self.patient:
+            return None
+        return self.card_lines.get(guarded[0], self.patient)
+
     @model_validator(mode="after")
     def _check_card_lines(self) -> PrecautionDef:
         for tag in self.card_lines:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from babel.numbers import format_decimal
 
-from movebook.model import KG, Dose, Exercise, Library, PrecautionDef, Profile
+from movebook.model import KG, Dose, Exercise, Library, Profile
 from movebook.plan.model import (
     SECONDS_PER_BREATH,
     SECONDS_PER_REP,
@@ -163,24 +163,11 @@ def _planned(exercise: Exercise, patient: Patient, pinned: bool = False) -> Plan
         asked=exercise.id in patient.asked,
         when=trigger,
         every_min=timing.every_min if timing else None,
-        cautions=_cautions(exercise, patient),
+        cautions=tuple(
+            caution for caution in patient.cautioned.values() if caution.card_line(exercise.meta)
+        ),
         supported=exercise.meta.position in patient.supports,
     )
-
-
-def _cautions(exercise: Exercise, patient: Patient) -> tuple[PrecautionDef, ...]:
-    """The precautions whose line its card repeats, as they read there: each that guards
-    what the exercise loads or how it moves the spine, in its line for the first of those it
-    names (`card_lines`), else its patient line."""
-    meta = exercise.meta
-    found = []
-    for caution in patient.cautioned.values():
-        guarded = [tag for tag in caution.on_cards if tag in meta.loads or tag in meta.spine]
-        if not caution.patient or not guarded:
-            continue
-        line = caution.card_lines.get(guarded[0])
-        found.append(caution.model_copy(update={"patient": line}) if line else caution)
-    return tuple(found)
 
 
 def with_load_limit(library: Library, profile: Profile) -> Library:
