@@ -294,7 +294,7 @@ def test_the_side_line_names_the_leg_and_the_body_leaves_it_to_the_plan() -> Non
     aurelio = build_plan(PROJECT.profiles["aurelio-bianchi"], LIBRARY, DEFAULTS)
     balance = next(p for p in aurelio.exercises() if p.id == "supported-single-leg-stance")
     assert ENGLISH.side_line(balance.dose, balance) == (
-        "Stand on your right leg first, with your left foot lifted. Do one more set on that side."
+        "Stand on your right leg first. Do one more set on that side."
     )
     movement = " ".join(balance.shown.sections["The movement"].split())
     assert "If your plan names no leg to start on, start on your steadier one." in movement
@@ -303,8 +303,7 @@ def test_the_side_line_names_the_leg_and_the_body_leaves_it_to_the_plan() -> Non
     plan = build_plan(lucia, spanish, DEFAULTS)
     stance = next(p for p in plan.exercises() if p.id == "single-leg-stance")
     assert Words("es").side_line(stance.dose, stance) == (
-        "Empiece de pie sobre la pierna derecha, con el pie izquierdo levantado. "
-        "Es el lado que necesita el trabajo."
+        "Empiece de pie sobre la pierna derecha. Es el lado que necesita el trabajo."
     )
 
 
