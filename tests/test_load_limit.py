@@ -120,6 +120,23 @@ def test_a_spanish_turning_card_says_to_turn_gently_in_spanish(samples: Project)
     ) in cards(booklet.handout)["open-book"]
 
 
+def test_a_card_line_is_only_for_what_the_cards_guard(project: Path) -> None:
+    rel = "content/vocabulary/precautions.yaml"
+    path = project / rel
+    text = path.read_text(encoding="utf-8")
+    line = text[: text.index("    rotation: Turn gently")].count("\n") + 1
+    path.write_text(text.replace("    rotation: Turn gently", "    twist: Turn gently"))
+    assert problems(project) == [
+        f"{rel}:{line}: osteoporosis.card_lines.twist: expected one of 'legs', 'spine', "
+        "'neutral', 'flexion', 'extension', 'rotation', 'side_bend' or 'side_glide', got 'twist'"
+    ]
+    path.write_text(text.replace("    rotation: Turn gently", "    side_bend: Turn gently"))
+    assert problems(project) == [
+        f"{rel}:{line - 1}: osteoporosis.card_lines: expected only what on_cards lists "
+        "(spine, rotation), got 'side_bend'"
+    ]
+
+
 def test_the_plan_a_clinician_reads_says_the_limit() -> None:
     result = CliRunner().invoke(main, ["plan", "maria-lopez", "--project", str(REPO)])
     assert result.exit_code == 0, result.output

@@ -488,6 +488,8 @@ class FindingDef(Strict):
 # Where strength work loads the skeleton: the legs standing, through the body's weight or
 # more; the spine, under a weight held in the hands (a carry, a lift).
 LoadedRegion = Literal["legs", "spine"]
+# What a precaution's line on the cards guards: what an exercise loads, or how it moves the spine.
+Guarded = Literal[LoadedRegion, SpineMovement]
 
 
 class TaskDef(Strict):
@@ -514,8 +516,8 @@ class PrecautionDef(Strict):
     # (osteoporosis: a weight carried or lifted loads the spine) or moves the spine so (a
     # turn: rotation), in the words `card_lines` gives for the first of them it names where
     # it gives some (a turning card: to turn gently, not the load limit).
-    on_cards: list[LoadedRegion | SpineMovement] = []
-    card_lines: dict[LoadedRegion | SpineMovement, Text] = {}
+    on_cards: list[Guarded] = []
+    card_lines: dict[Guarded, Text] = {}
     # The clinician is to set the patient's `load_limit_kg` (a warning without one), and the
     # patient line then reads `patient_with_limit`, its `{kg}` the limit.
     needs_limit: bool = False
@@ -534,17 +536,18 @@ class PrecautionDef(Strict):
             return None
         return self.card_lines.get(guarded[0], self.patient)
 
-    @model_validator(mode="after")
-    def _check_card_lines(self) -> PrecautionDef:
-        for tag in self.card_lines:
-            if tag not in self.on_cards:
-                listed = ", ".join(self.on_cards) or "none"
+    @field_validator("card_lines")
+    @classmethod
+    def _check_card_lines(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        listed = info.data.get("on_cards", [])
+        for tag in value:
+            if tag not in listed:
                 raise PydanticCustomError(
                     "card_lines",
-                    "expected card lines only for what on_cards lists ({listed}), got {got}",
-                    {"listed": listed, "got": describe(tag)},
+                    "expected only what on_cards lists ({listed}), got {got}",
+                    {"listed": ", ".join(listed) or "nothing", "got": describe(tag)},
                 )
-        return self
+        return value
 
 
 URGENCIES = ("emergency", "today", "soon")  # most urgent first
@@ -845,7 +848,7 @@ class VocabularyWords(Strict):
     patient: Text | None = None
     action: Text | None = None
     patient_with_limit: WithKilograms | None = None
-    card_lines: dict[LoadedRegion | SpineMovement, Text] | None = None
+    card_lines: dict[Guarded, Text] | None = None
     replaces_stop_sign: Text | None = None
     stop_sign: Text | None = None
 

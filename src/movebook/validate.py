@@ -98,6 +98,7 @@ _OWN_MESSAGES = (
     "path",
     "kilograms",
     "stop_sign",
+    "card_lines",
     "url",
 )
 
