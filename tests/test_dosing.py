@@ -6,6 +6,7 @@ sample and generated caseloads (tests/strategies.py)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -89,19 +90,59 @@ def steps_behind(plan: Plan) -> list[str]:
 
 
 def cautions_missing(profile: Profile, plan: Plan) -> list[str]:
-    """Every card that loads what a precaution guards repeats its line, and no other does."""
-    guarded = {
-        name: set(LIBRARY.vocabulary.precautions[name].on_cards) for name in profile.precautions
-    }
+    """Every card that loads or moves what a precaution guards repeats its line, in the words
+    it gives for the first of them it names, and no other card does."""
+    precautions = LIBRARY.vocabulary.precautions
     broken = []
     for planned in plan.exercises():
-        loads = set(planned.exercise.meta.loads)
-        wanted = {name for name, regions in guarded.items() if regions & loads}
+        meta = planned.exercise.meta
+        done = {*meta.loads, *meta.spine}
+        wanted = {}
+        for name in profile.precautions:
+            precaution = precautions[name]
+            guarded = [tag for tag in precaution.on_cards if tag in done]
+            if guarded and precaution.patient:
+                wanted[name] = precaution.card_lines.get(guarded[0], precaution.patient)
         given = {
-            name for name in wanted if LIBRARY.vocabulary.precautions[name] in planned.cautions
+            name: caution.card_line(meta)
+            for name, precaution in precautions.items()
+            for caution in planned.cautions
+            if caution == precaution
         }
         if given != wanted or len(planned.cautions) != len(wanted):
-            broken.append(f"{planned.id}: take care {sorted(given)}, wanted {sorted(wanted)}")
+            broken.append(f"{planned.id}: take care {given}, wanted {wanted}")
+    return broken
+
+
+# A body's own choice of the leg or side to start with, said as if the plan named none.
+UNSIDED = {
+    "en": re.compile(
+        r"steadier leg|(?:^|[.;] )Start with (?:your (?:easier|steadier)|the side that"
+        r"|the knee down on your easier)"
+    ),
+    "es": re.compile(
+        r"(?:^|[.;] )Empiece (?:por (?:la pierna más estable|el lado que (?:le resulte|se mueva))"
+        r"|con la rodilla apoyada del lado que le resulte)"
+    ),
+}
+
+
+def sides_unsaid(plan: Plan) -> list[str]:
+    """A card whose side line names the side says no other way to choose it, and a drill with
+    a way for each side leads its side line with it, in each language."""
+    broken = []
+    for language, words in (("en", ENGLISH), ("es", SPANISH)):
+        told: Library = LIBRARY.in_language(language)
+        for planned in plan.exercises():
+            exercise = told.exercises[planned.id]
+            line = words.side_line(planned.dose, replace(planned, exercise=exercise))
+            if line is None:
+                continue
+            text = " ".join(card_text(planned, exercise, words).split())
+            broken += [f"{planned.id} ({language}): {w!r}" for w in UNSIDED[language].findall(text)]
+            cue, side = exercise.meta.side_cue, planned.dose.only_side or planned.side
+            if cue is not None and side in ("left", "right") and getattr(cue, side) not in line:
+                broken.append(f"{planned.id} ({language}): {line!r} without its way")
     return broken
 
 
@@ -112,6 +153,7 @@ def check(profile: Profile) -> None:
         *carries_misread(plan),
         *steps_behind(plan),
         *cautions_missing(profile, plan),
+        *sides_unsaid(plan),
     ]
     assert broken == [], f"{profile.id}: phase {plan.phase}, {[p.id for p in plan.exercises()]}"
 
@@ -140,7 +182,7 @@ def test_maria_carries_two_of_30_seconds_from_3_kg_and_her_load_cards_say_take_c
     assert ENGLISH.load(squat.dose, squat.exercise) == (
         "Hug a bag of about 3 to 5 kg (3 to 5 litre bottles of water) against your chest."
     )
-    loaded = sorted(p.id for p in plan.exercises() if p.cautions)
+    loaded = sorted(p.id for p in plan.exercises() if p.cautions and p.exercise.meta.loads)
     assert loaded == ["chair-squat", "lift-to-car-seat", "luggage-lift-and-carry"]
     assert carry.cautions[0].patient is not None
     assert carry.cautions[0].patient.endswith(

@@ -83,6 +83,60 @@ def test_maria_reads_her_5_kg_limit_on_every_spine_loading_card(samples: Project
     assert "the weight your clinician agreed" not in text_of(booklet.handout)
 
 
+TURN_GENTLY = (
+    "Take care: Turn gently, stop well short of as far as you can go, and never turn while "
+    "holding a weight."
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "turning"),
+    [
+        ("maria-lopez", {"open-book", "travel-seat-circuit"}),
+        ("fatima-al-sayed", {"seated-thoracic-rotation"}),
+    ],
+)
+def test_an_osteoporosis_patients_turning_cards_say_to_turn_gently(
+    samples: Project, name: str, turning: set[str]
+) -> None:
+    profile = samples.profiles[name]
+    booklet = render_booklet(samples.root, samples.config, samples.library, profile)
+    shown = cards(booklet.handout)
+    rotating = {e for e in shown if "rotation" in samples.library.exercises[e].meta.spine}
+    assert rotating == turning
+    for exercise, card in shown.items():
+        assert (TURN_GENTLY in card) == (exercise in rotating), exercise
+        assert not (TURN_GENTLY in card and "Lift and carry no more than" in card), exercise
+
+
+def test_a_spanish_turning_card_says_to_turn_gently_in_spanish(samples: Project) -> None:
+    profile = Profile.model_validate(
+        samples.profiles["maria-lopez"].model_dump() | {"language": "es"}
+    )
+    booklet = render_booklet(samples.root, samples.config, samples.library, profile)
+    assert (
+        "Gire con suavidad, pare bastante antes de donde podría llegar y no gire nunca "
+        "sujetando un peso."
+    ) in cards(booklet.handout)["open-book"]
+
+
+def test_a_card_line_is_only_for_what_the_cards_guard(project: Path) -> None:
+    rel = "content/vocabulary/precautions.yaml"
+    path = project / rel
+    text = path.read_text(encoding="utf-8")
+    line = text[: text.index("    rotation: Turn gently")].count("\n") + 1
+    path.write_text(text.replace("    rotation: Turn gently", "    twist: Turn gently"))
+    assert problems(project) == [
+        f"{rel}:{line}: osteoporosis.card_lines.twist: expected one of 'legs', 'spine', "
+        "'neutral', 'flexion', 'extension', 'rotation', 'side_bend' or 'side_glide', got 'twist'"
+    ]
+    path.write_text(text.replace("    rotation: Turn gently", "    side_bend: Turn gently"))
+    assert problems(project) == [
+        f"{rel}:{line - 1}: osteoporosis.card_lines: expected only what on_cards lists "
+        "(spine, rotation), got 'side_bend'"
+    ]
+
+
 def test_the_plan_a_clinician_reads_says_the_limit() -> None:
     result = CliRunner().invoke(main, ["plan", "maria-lopez", "--project", str(REPO)])
     assert result.exit_code == 0, result.output

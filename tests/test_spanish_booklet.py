@@ -67,6 +67,21 @@ def backwards(text: str) -> str:
     return re.sub(r"(?<!\{)[A-Za-z]{2,}(?!\})", lambda word: word[0][::-1], text)
 
 
+def backwards_words(value: object) -> object:
+    """A vocabulary field's words spelt backwards: its text, or each text of a mapping
+    (a precaution's card lines)."""
+    if isinstance(value, dict):
+        return {key: backwards(text) for key, text in value.items()}
+    return backwards(str(value))
+
+
+def texts_of(value: object) -> list[str]:
+    """A vocabulary field's texts: itself, or each of a mapping's."""
+    if isinstance(value, dict):
+        return [str(text) for text in value.values()]
+    return [str(value or "")]
+
+
 def dump(data: object) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
 
@@ -114,7 +129,11 @@ def translate_everything(root: Path, library: Library) -> None:
     for kind, (name, rel) in VOCABULARY_FILES.items():
         items = getattr(library.vocabulary, name)
         translated = {
-            key: {f: backwards(getattr(item, f)) for f in PATIENT_WORDS[kind] if getattr(item, f)}
+            key: {
+                f: backwards_words(getattr(item, f))
+                for f in PATIENT_WORDS[kind]
+                if getattr(item, f)
+            }
             for key, item in items.items()
         }
         write(root, locale_path("es", rel), dump({k: v for k, v in translated.items() if v}))
@@ -173,8 +192,8 @@ def shown_text(html: str) -> str:
     return " ".join(" ".join(parser.parts).split())
 
 
-def english_sentences(library: Library) -> set[str]:
-    """Every sentence of four words or more the English library shows a patient."""
+def library_texts(library: Library) -> list[str]:
+    """Every text of the library a patient may be shown, in its language."""
     texts: list[str] = []
     for exercise in library.exercises.values():
         meta = exercise.meta
@@ -194,9 +213,14 @@ def english_sentences(library: Library) -> set[str]:
     texts += [text for b in library.blocks for text in (b.name, b.purpose)]
     for kind, (name, _) in VOCABULARY_FILES.items():
         for item in getattr(library.vocabulary, name).values():
-            texts += [getattr(item, f) or "" for f in PATIENT_WORDS[kind]]
+            texts += [text for f in PATIENT_WORDS[kind] for text in texts_of(getattr(item, f))]
+    return texts
+
+
+def english_sentences(library: Library) -> set[str]:
+    """Every sentence of four words or more the English library shows a patient."""
     sentences = set()
-    for text in texts:
+    for text in library_texts(library):
         plain = re.sub(r"[*_#`>]|^\s*(?:-|\d+\.)\s+", " ", text, flags=re.MULTILINE)
         for sentence in re.split(r"(?<=[.!?:;])\s+|\n\s*\n", plain):
             sentence = " ".join(sentence.split())
@@ -323,3 +347,32 @@ def test_the_bundled_spanish_is_complete_and_leaves_no_english(
     assert translation.untranslated == () and translation.complete
     assert leaks(booklet, library) == []
     assert "Deténgase si" in booklet.handout
+
+
+# Words that describe the reader in the masculine, as the Spanish once had them: a profile does
+# not say which to use, so the library writes around them (content/locale/es/README.md).
+MASCULINE = re.compile(
+    r"\b(?:[Mm]anténgase|[Ss]iéntese|[Pp]óngase|[Qq]uédese|quede|quedar|ponerse|sentarse"
+    r"|seguir|[Ss]e siente|sentirse|se sienta|descanse|[Cc]aminando|[Dd]e pie y"
+    r"|estar|rato|ratos largos|periodos largos|que pase|[Dd]esde|a|abdominal)"
+    r" (?:bien )?(?:sentado|erguido|tumbado|mareado|inseguro|seguro|quieto|tranquilo|relajado"
+    r"|apoyado|cansado)\b"
+    r"|(?:^|[.:;] )(?:Sentado|Tumbado|Apoyado|Acostado)\b|\b[Ss]e queda sentado\b"
+    r"|\busted solo\b|\bmantenerle quieto\b"
+)
+
+
+def test_the_bundled_spanish_describes_no_reader_in_the_masculine(
+    bundled: tuple[Library, Booklet],
+) -> None:
+    library, booklet = bundled
+    spanish = library.in_language("es")
+    found = [
+        match[0]
+        for text in library_texts(spanish)
+        for match in MASCULINE.finditer(" ".join(text.split()))
+    ]
+    assert found == []
+    assert MASCULINE.findall(shown_text(booklet.handout)) == []
+    for old in ("Se siente mareado o inseguro.", "Manténgase erguido.", "Sentado en una silla"):
+        assert MASCULINE.search(old), old  # the check can fail

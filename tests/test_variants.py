@@ -199,7 +199,10 @@ def kwame() -> Booklet:
 
 def test_kwame_reads_left_side_to_the_wall_and_hips_to_the_left(kwame: Booklet) -> None:
     handout = kwame.handout
-    line = f"{LEFT_CUE} Do this on your left side only, the side your clinician marked."
+    line = (
+        f"{LEFT_CUE} Do this on your left side only, the side your clinician marked, "
+        "unless they tell you otherwise."
+    )
     assert line in page_one(handout)
     assert line in card(handout, "wall-side-glide")
     assert line in kwame.pages["exercise-wall-side-glide.html"]
@@ -228,11 +231,80 @@ def test_a_right_side_patient_reads_the_right_way_and_sees_the_figure_as_drawn()
     assert glide.dose.only_side == "right"
     assert glide.shown is glide.exercise and figure_id(glide.shown) == "fig-wall-side-glide"
     booklet = render_booklet(REPO, PROJECT.config, LIBRARY, profile)
-    line = f"{RIGHT_CUE} Do this on your right side only, the side your clinician marked."
+    line = (
+        f"{RIGHT_CUE} Do this on your right side only, the side your clinician marked, "
+        "unless they tell you otherwise."
+    )
     assert line in page_one(booklet.handout)
     assert line in card(booklet.handout, "wall-side-glide")
     assert LEFT_CUE not in booklet.handout
     assert 'id="fig-wall-side-glide"' in booklet.pages["session-midday.html"]
+
+
+# --- the way to go: the leg to stand on ---------------------------------------------------------
+
+# A one-sided standing drill whose text has the patient stand on one leg.
+ONE_LEG = re.compile(
+    r"\b(?:weight onto (?:one|the leg)|stand(?:ing)? on (?:one|the|that) leg"
+    r"|standing (?:leg|knee|hip|heel|thigh)|weight on the top leg)",
+    re.I,
+)
+# The leg a side cue has the patient stand on, in each language.
+STOOD_ON = {
+    "en": re.compile(r"\b(?:[Ss]tand on|standing on|[Ss]tep up with) your (left|right)\b"),
+    "es": re.compile(
+        r"\b(?:de pie sobre|subiendo con el pie) (?:la pierna |la )?(izquierd|derech)"
+    ),
+}
+SIDES = {"izquierd": "left", "derech": "right"}
+# Lifting or taking back the leg that the side names: the patient stands on the other one.
+MOVING_LEG = {"chair-hip-abduction", "standing-hip-extension"}
+
+
+def one_leg_drills() -> list[str]:
+    return sorted(
+        name
+        for name, e in EXERCISES.items()
+        if e.meta.unilateral
+        and e.meta.position == STANDING
+        and ONE_LEG.search(" ".join(" ".join(e.sections.values()).split()))
+    )
+
+
+def test_every_one_leg_drill_names_the_leg_to_stand_on_in_both_languages() -> None:
+    drills = one_leg_drills()
+    assert drills == [
+        "chair-hip-abduction", "single-leg-rdl", "single-leg-stance", "standing-hip-extension",
+        "step-up", "supported-single-leg-stance",
+    ]  # fmt: skip
+    spanish = LIBRARY.in_language("es").exercises
+    for language, exercises in (("en", EXERCISES), ("es", spanish)):
+        for name in drills:
+            cue = exercises[name].meta.side_cue
+            assert cue is not None, f"{name} ({language}) has no side cue"
+            for side in ("left", "right"):
+                other = "right" if side == "left" else "left"
+                stood = [
+                    SIDES.get(leg, leg) for leg in STOOD_ON[language].findall(getattr(cue, side))
+                ]
+                assert stood == [other if name in MOVING_LEG else side], (name, language, side)
+
+
+def test_the_side_line_names_the_leg_and_the_body_leaves_it_to_the_plan() -> None:
+    aurelio = build_plan(PROJECT.profiles["aurelio-bianchi"], LIBRARY, DEFAULTS)
+    balance = next(p for p in aurelio.exercises() if p.id == "supported-single-leg-stance")
+    assert ENGLISH.side_line(balance.dose, balance) == (
+        "Stand on your right leg first. Do one more set on that side."
+    )
+    movement = " ".join(balance.shown.sections["The movement"].split())
+    assert "If your plan names no leg to start on, start on your steadier one." in movement
+    lucia = PROJECT.profiles["lucia-fernandez"]
+    spanish = LIBRARY.in_language("es")
+    plan = build_plan(lucia, spanish, DEFAULTS)
+    stance = next(p for p in plan.exercises() if p.id == "single-leg-stance")
+    assert Words("es").side_line(stance.dose, stance) == (
+        "Empiece de pie sobre la pierna derecha. Es el lado que necesita el trabajo."
+    )
 
 
 def _marks(svg: str, width: float | None = None) -> list[tuple[int, int]]:
@@ -339,12 +411,15 @@ def test_a_supported_figure_is_checked_like_any_figure(project: Path) -> None:
     ]
 
 
-def test_a_side_cue_needs_a_marked_side_drill_and_both_sides(project: Path) -> None:
-    line = _edit(project, GLIDE, "marked_side_only: true", "marked_side_only: false")
+def test_a_side_cue_needs_a_one_sided_drill_and_both_sides(project: Path) -> None:
+    rel = "content/exercises/stability/standing-weight-shift.md"
+    line = _edit(project, rel, "unilateral: false\n", "unilateral: false\n")
+    cue = "side_cue: {left: Go left., right: Go right.}\n"
+    _edit(project, rel, "rituals:", f"{cue}rituals:")
     assert problems(project) == [
-        f"{GLIDE}:{line}: marked_side_only: expected true for a drill with a side_cue, got false"
+        f"{rel}:{line}: unilateral: expected true for a drill with a side_cue, got false"
     ]
-    _edit(project, GLIDE, "marked_side_only: false", "marked_side_only: true")
+    _edit(project, rel, cue, "")
     rel = "content/exercises/mobility/prone-hip-shift.md"
     old = '  right: "Slide your hips to your right, towards the side your clinician marked."\n'
     _edit(project, rel, old, "")

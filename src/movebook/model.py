@@ -488,6 +488,8 @@ class FindingDef(Strict):
 # Where strength work loads the skeleton: the legs standing, through the body's weight or
 # more; the spine, under a weight held in the hands (a carry, a lift).
 LoadedRegion = Literal["legs", "spine"]
+# What a precaution's line on the cards guards: what an exercise loads, or how it moves the spine.
+Guarded = Literal[LoadedRegion, SpineMovement]
 
 
 class TaskDef(Strict):
@@ -511,8 +513,11 @@ class PrecautionDef(Strict):
     # needs load: osteoporosis).
     needs_load: list[LoadedRegion] = []
     # Its patient line is printed on the card of every exercise that loads one of these
-    # (osteoporosis: a weight carried or lifted loads the spine).
-    on_cards: list[LoadedRegion] = []
+    # (osteoporosis: a weight carried or lifted loads the spine) or moves the spine so (a
+    # turn: rotation), in the words `card_lines` gives for the first of them it names where
+    # it gives some (a turning card: to turn gently, not the load limit).
+    on_cards: list[Guarded] = []
+    card_lines: dict[Guarded, Text] = {}
     # The clinician is to set the patient's `load_limit_kg` (a warning without one), and the
     # patient line then reads `patient_with_limit`, its `{kg}` the limit.
     needs_limit: bool = False
@@ -520,6 +525,29 @@ class PrecautionDef(Strict):
     # Exercises in these positions are done holding on, in their `supported:` form, or not
     # at all (balance impairment: every standing exercise).
     needs_support: list[PositionId] = []
+
+    def card_line(self, exercise: ExerciseMeta) -> str | None:
+        """What an exercise's card repeats of it: nothing where it guards none of what the
+        exercise loads or how it moves the spine, else its line for the first of those it names
+        in `on_cards`, or its patient line."""
+        done = {*exercise.loads, *exercise.spine}
+        guarded = [tag for tag in self.on_cards if tag in done]
+        if not guarded or not self.patient:
+            return None
+        return self.card_lines.get(guarded[0], self.patient)
+
+    @field_validator("card_lines")
+    @classmethod
+    def _check_card_lines(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        listed = info.data.get("on_cards", [])
+        for tag in value:
+            if tag not in listed:
+                raise PydanticCustomError(
+                    "card_lines",
+                    "expected only what on_cards lists ({listed}), got {got}",
+                    {"listed": ", ".join(listed) or "nothing", "got": describe(tag)},
+                )
+        return value
 
 
 URGENCIES = ("emergency", "today", "soon")  # most urgent first
@@ -730,8 +758,9 @@ class SupportedForm(Strict):
 
 
 class SideCue(Strict):
-    """A directional drill's way, said in full for each side: which side goes to the wall,
-    which way the hips go."""
+    """A one-sided drill's way, said in full for each side: for a directional drill, which
+    side goes to the wall and which way the hips go; for one done on each side, which leg to
+    stand on first."""
 
     left: Text
     right: Text
@@ -756,7 +785,7 @@ class ExerciseMeta(Strict):
     equipment: list[EquipmentId] = []
     unilateral: bool = False
     marked_side_only: bool = False  # a directional drill: the clinician's marked side, never both
-    side_cue: SideCue | None = None  # a marked_side_only drill's way, for each side
+    side_cue: SideCue | None = None  # a one-sided drill's way, for each side
     pattern: VocabId | None = None  # movement pattern (hinge, squat, walk): one a session
     # Practised inside the day's own activity (a walk, standing at the stove, a journey), not
     # in a session: dosed as the library says, and its minutes are the activity's.
@@ -819,6 +848,7 @@ class VocabularyWords(Strict):
     patient: Text | None = None
     action: Text | None = None
     patient_with_limit: WithKilograms | None = None
+    card_lines: dict[Guarded, Text] | None = None
     replaces_stop_sign: Text | None = None
     stop_sign: Text | None = None
 

@@ -98,6 +98,7 @@ _OWN_MESSAGES = (
     "path",
     "kilograms",
     "stop_sign",
+    "card_lines",
     "url",
 )
 
@@ -458,8 +459,8 @@ def _check_exercise(
             )
     if meta.marked_side_only and not meta.unilateral:
         problem(("unilateral",), "expected true for a marked_side_only drill, got false")
-    if meta.side_cue is not None and not meta.marked_side_only:
-        problem(("marked_side_only",), "expected true for a drill with a side_cue, got false")
+    if meta.side_cue is not None and not meta.unilateral:
+        problem(("unilateral",), "expected true for a drill with a side_cue, got false")
     figures: list[tuple[tuple[str, ...], Figure | None]] = [(("figure",), meta.figure)]
     if meta.supported is not None:
         if held is not None and meta.position not in held:
@@ -640,7 +641,7 @@ def _validate_education(
 PATIENT_WORDS = {
     "finding": ("patient", "replaces_stop_sign", "stop_sign"),
     "task": ("label",),
-    "precaution": ("patient", "patient_with_limit"),
+    "precaution": ("patient", "patient_with_limit", "card_lines"),
     "red_flag": ("patient", "action"),
 }
 _BLOCK_WORDS = ("name", "purpose")

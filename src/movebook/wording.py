@@ -246,7 +246,8 @@ class Words:
 
     def side_line(self, dose: PlannedDose, planned: PlannedExercise | None = None) -> str | None:
         """Which side, said in full: the only side a directional drill is done on, the hand or
-        side that gets a set more, or the side to start with."""
+        side that gets a set more, or the side to start with; led by the exercise's own way
+        for that side where it has one (which side to the wall, which leg to stand on)."""
         _ = self.gettext
         side = (
             dose.only_side
@@ -257,22 +258,28 @@ class Words:
         if side not in ("left", "right"):
             return None
         right = side == "right"
+        cue = planned.exercise.meta.side_cue if planned is not None else None
+        way = getattr(cue, side) if cue is not None else None
         if dose.only_side:
-            cue = planned.exercise.meta.side_cue if planned is not None else None
-            way = f"{getattr(cue, side)} " if cue is not None else ""  # which way, in full
             if right:
-                return way + _(
-                    "Do this on your right side only, the side your clinician marked. "
-                    "Never on the other side."
+                line = _(
+                    "Do this on your right side only, the side your clinician marked, "
+                    "unless they tell you otherwise."
                 )
-            return way + _(
-                "Do this on your left side only, the side your clinician marked. "
-                "Never on the other side."
-            )
+            else:
+                line = _(
+                    "Do this on your left side only, the side your clinician marked, "
+                    "unless they tell you otherwise."
+                )
+            return f"{way} {line}" if way else line
         if dose.extra_hand:
             if right:
                 return _("Do one more set with the load in your right hand.")
             return _("Do one more set with the load in your left hand.")
+        if way:  # it names the side already: what is left to say of it
+            if dose.extra_side:
+                return f"{way} " + _("Do one more set on that side.")
+            return f"{way} " + _("That side needs the work.")
         if dose.extra_side:
             if right:
                 return _("Start with your right side, and do one more set on that side.")

@@ -164,9 +164,7 @@ def _planned(exercise: Exercise, patient: Patient, pinned: bool = False) -> Plan
         when=trigger,
         every_min=timing.every_min if timing else None,
         cautions=tuple(
-            caution
-            for caution in patient.cautioned.values()
-            if caution.patient and set(caution.on_cards) & set(exercise.meta.loads)
+            caution for caution in patient.cautioned.values() if caution.card_line(exercise.meta)
         ),
         supported=exercise.meta.position in patient.supports,
     )

@@ -96,7 +96,7 @@ class PlannedExercise:
     asked: bool = False  # named in the clinician's note: kept like a pin, its dose the library's
     when: str | None = None  # the note's own words for when: "before every performance"
     every_min: int | None = None  # the note's interval for it: "every half hour"
-    # The precautions whose patient line its card repeats: it loads what they guard.
+    # The precautions whose line its card repeats: it loads or moves what they guard.
     cautions: tuple[PrecautionDef, ...] = ()
     supported: bool = False  # done in its supported form, holding on, for a precaution
 
