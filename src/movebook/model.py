@@ -466,6 +466,9 @@ class Profile(Strict):
 class FindingDef(Strict):
     label: Text
     sided: bool = False
+    # Its side is the way the body is held (a lateral shift): it marks the side a correction
+    # drill is done on, never a side that needs a set more.
+    directional: bool = False
     patient: str | None = None
     rules_out_floor: bool = False  # no exercise in a floor position while it is recorded
     # The same, only before this phase: getting down and up is the painful part at first.
