@@ -505,6 +505,9 @@ class TaskDef(Strict):
     words: list[Text] = []
     # What a patient with this goal has at hand for it (stairs to climb: a step).
     equipment: list[EquipmentId] = []
+    # Its practice is a carry: the plan serves it with one (an exercise with carry: true)
+    # wherever one suits the patient, not with a lift alone.
+    carried: bool = False
 
 
 class PrecautionDef(Strict):

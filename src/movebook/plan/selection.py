@@ -386,6 +386,9 @@ def _main_session(
         if waits or cover.tasks.get(task, 0) or len(picked) >= budget.main_max:
             continue
         serving = [e for e in pool if task in e.meta.tasks and e not in picked]
+        if task in library.vocabulary.tasks and library.vocabulary.tasks[task].carried:
+            # a carry where one suits; before then (phase 1), a lift that rehearses it
+            serving = [e for e in serving if e.meta.carry] or serving
         # A second lift in one session, say, rather than a goal left without practice.
         choice = _best([e for e in serving if free(e)] or serving, choosing, cover)
         if choice is not None:
