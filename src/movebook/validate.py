@@ -397,9 +397,10 @@ def _validate_exercises(
         _check_exercise(source, meta, positions, task_blocks, held, report)
         sections = _sections(source, EXERCISE_SECTIONS, report)
         exercises.setdefault(_stem(source), Exercise(_stem(source), source.path, meta, sections))
-    for problem in _progression_cycles(exercises, by_id):
-        report.problems.append(problem)
-    report.problems.extend(_inverted_links(exercises, by_id))
+    cycles = _progression_cycles(exercises, by_id)
+    report.problems.extend(cycles)
+    if not cycles:  # a cycle already says which links to mend
+        report.problems.extend(_inverted_links(exercises, by_id))
     report.problems.extend(_name_clashes(exercises, by_id))
     if len(report.problems) > before:
         return None

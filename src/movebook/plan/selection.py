@@ -383,12 +383,17 @@ def _main_session(
     sport = _sports(library)
     for task in patient.tasks:
         waits = task in sport and patient.phase < 3
-        if waits or cover.tasks.get(task, 0) or len(picked) >= budget.main_max:
-            continue
         serving = [e for e in pool if task in e.meta.tasks and e not in picked]
         if task in library.vocabulary.tasks and library.vocabulary.tasks[task].carried:
-            # a carry where one suits; before then (phase 1), a lift that rehearses it
-            serving = [e for e in serving if e.meta.carry] or serving
+            # A carry where one suits, even beside a lift that rehearses it as well (a bag
+            # pickup for the chores); before then (phase 1), a lift.
+            carries = [e for e in serving if e.meta.carry]
+            carried = any(e.meta.carry and task in e.meta.tasks for e in picked)
+            serving = [] if carried else carries if carries or cover.tasks.get(task) else serving
+        elif cover.tasks.get(task, 0):
+            serving = []
+        if waits or not serving or len(picked) >= budget.main_max:
+            continue
         # A second lift in one session, say, rather than a goal left without practice.
         choice = _best([e for e in serving if free(e)] or serving, choosing, cover)
         if choice is not None:
