@@ -98,13 +98,9 @@ def test_cards_are_never_split_across_pages(
 PROGRESS = re.compile(
     r'<section class="progress" id="progress">.*?(?=<section class="session")', re.DOTALL
 )
-# Kwame's four main-session cards each take a page of their own: 13 pages (issue 15 open).
-LONG = pytest.mark.xfail(strict=True, reason="issue 15 open: 13 pages without progress")
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=LONG) if n == "kwame-mensah" else n for n in PATIENTS]
-)
+@pytest.mark.parametrize("name", PATIENTS)
 def test_a_handout_is_at_most_16_pages_and_12_without_its_progress_section(
     project: Project, handouts: dict[str, list[str]], name: str, tmp_path: Path
 ) -> None:
