@@ -198,11 +198,11 @@ def test_bad_vocabulary_file(project: Path) -> None:
     )
     found = problems(project)
     assert (
-        "content/vocabulary/findings.yaml:81: Bad Id: expected an id of lower-case letters, "
+        "content/vocabulary/findings.yaml:84: Bad Id: expected an id of lower-case letters, "
         "digits and underscores, got 'Bad Id'" in found
     )
     assert (
-        "content/vocabulary/findings.yaml:84: new_finding.labl: expected a known key, "
+        "content/vocabulary/findings.yaml:87: new_finding.labl: expected a known key, "
         "got 'labl' (did you mean 'label'?)" in found
     )
 
@@ -246,4 +246,38 @@ def test_also_called_is_a_short_plain_name(project: Path) -> None:
     assert check(project, text) == [
         f"{E}:3: also_called[0]: expected a short name (letters, digits, spaces, hyphens and "
         "apostrophes, at most 60 characters), got '<b>bug</b>'"
+    ]
+
+
+STAIRS = "content/exercises/integration/stair-practice.md"
+STEP_UP = "content/exercises/strength/step-up.md"
+
+
+def test_a_step_back_that_starts_in_a_later_phase_is_an_inverted_link(project: Path) -> None:
+    # The links as they were: stair practice (phases 1-4, with the rail) stepping "back" to
+    # the step-up (phases 2-4), which "led on" to it.
+    stairs = (REPO / STAIRS).read_text(encoding="utf-8")
+    step_up = (REPO / STEP_UP).read_text(encoding="utf-8")
+    write(project, STAIRS, stairs.replace("regresses_to: null", "regresses_to: step-up"))
+    write(
+        project,
+        STEP_UP,
+        step_up.replace("regresses_to: stair-practice", "regresses_to: null").replace(
+            "progresses_to: null", "progresses_to: stair-practice"
+        ),
+    )
+    assert problems(project) == [
+        f"{STAIRS}:21: regresses_to: expected an easier exercise used from phase 1 (as "
+        "stair-practice is) or earlier, got 'step-up', used from phase 2",
+        f"{STEP_UP}:21: progresses_to: expected a harder exercise used from phase 2 (as "
+        "step-up is) or later, got 'stair-practice', used from phase 1",
+    ]
+
+
+def test_two_exercises_each_the_other_s_step_back_are_a_cycle(project: Path) -> None:
+    stairs = (REPO / STAIRS).read_text(encoding="utf-8")
+    write(project, STAIRS, stairs.replace("regresses_to: null", "regresses_to: step-up"))
+    assert problems(project) == [
+        f"{STAIRS}:22: progresses_to: expected links that lead from easier to harder, got a "
+        "cycle: stair-practice -> step-up -> stair-practice"
     ]

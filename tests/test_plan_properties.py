@@ -12,8 +12,9 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, note, settings
 
 from movebook.audit import off_library, plan_metrics, times_a_day
+from movebook.course import plan_course
 from movebook.model import Assessment, Exercise, Profile
-from movebook.plan import PRACTICE, Plan, Session, build_plan, patient_of, why_not
+from movebook.plan import PRACTICE, SHIFT, Plan, Session, build_plan, patient_of, why_not
 from strategies import DEFAULT_EQUIPMENT, LIBRARY, improving_profiles, profiles
 
 RULES = settings(
@@ -417,6 +418,76 @@ def main_in_block_order(profile: Profile, plan: Plan) -> Violations:
     return []
 
 
+def no_spine_load_while_shifted(profile: Profile, plan: Plan) -> Violations:
+    """(review 9 #7) With a lateral shift in phase 1, nothing loads the spine: a lift waits
+    until the shift is corrected."""
+    findings = {f.id for f in profile.latest.signature.findings}
+    if SHIFT not in findings or plan.phase != 1:
+        return []
+    return [f"{p.id} loads the spine" for p in plan.exercises() if "spine" in p.exercise.meta.loads]
+
+
+def step_backs_suit_the_phase(profile: Profile, plan: Plan) -> Violations:
+    """(review 9 #8) A card's step back is one the patient may do in their phase, and never
+    the exercise's own next step."""
+    visit = plan_course(profile, LIBRARY, DEFAULT_EQUIPMENT)[-1]
+    patient = patient_of(profile, LIBRARY, DEFAULT_EQUIPMENT)
+    broken = []
+    for planned in plan.exercises():
+        back = visit.step_back(planned.exercise)
+        if back is None:
+            continue
+        if why := why_not(back, patient, LIBRARY):
+            broken.append(f"{planned.id} steps back to {back.id}, though {why}")
+        if back.id == planned.exercise.meta.progresses_to:
+            broken.append(f"{planned.id} steps back to {back.id}, its own next step")
+    return broken
+
+
+def extra_sets_for_weak_sides(profile: Profile, plan: Plan) -> Violations:
+    """(review 9 #10) A set more on one side comes from a weak or stiff side the exercise
+    works on, never from a direction the body is held in (a lateral shift)."""
+    findings = LIBRARY.vocabulary.findings
+    sides = {f.id: f.side for f in profile.latest.signature.findings}
+    broken = []
+    for planned in plan.exercises():
+        side = planned.dose.extra_side
+        if side is None:
+            continue
+        weak = [
+            t
+            for t in planned.exercise.meta.targets
+            if sides.get(t) == side and not findings[t].directional
+        ]
+        if not weak:
+            broken.append(f"{planned.id}: a set more on the {side} for {planned.addresses}")
+    return broken
+
+
+def carry_goals_get_a_carry(profile: Profile, plan: Plan) -> Violations:
+    """(review 9 #15) A goal whose practice is a carry (carry_luggage) is served by a carry
+    wherever one that rehearses it suits the patient."""
+    patient = patient_of(profile, LIBRARY, DEFAULT_EQUIPMENT)
+    tasks = LIBRARY.vocabulary.tasks
+    excluded = set(profile.latest.overrides.exclude)
+    broken = []
+    for task in patient.tasks:
+        if not tasks[task].carried:
+            continue
+        carries = [
+            e.id
+            for e in LIBRARY.exercises.values()
+            if e.meta.carry
+            and task in e.meta.tasks
+            and e.id not in excluded
+            and not why_not(e, patient, LIBRARY)
+        ]
+        served = [p for p in plan.exercises() if task in p.rehearses]
+        if carries and served and not any(p.exercise.meta.carry for p in served):
+            broken.append(f"{task} served by {[p.id for p in served]}, though {carries[0]} suits")
+    return broken
+
+
 # --- the tests ---------------------------------------------------------------------------
 
 
@@ -526,3 +597,27 @@ def test_a_task_drill_only_for_a_patient_with_that_goal(profile: Profile) -> Non
 @given(profiles(red_flags=False))
 def test_the_main_session_runs_its_blocks_in_order(profile: Profile) -> None:
     holds(main_in_block_order, profile)
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_nothing_loads_the_spine_before_a_lateral_shift_is_corrected(profile: Profile) -> None:
+    holds(no_spine_load_while_shifted, profile)
+
+
+@settings(RULES, max_examples=200)
+@given(improving_profiles())
+def test_a_step_back_is_one_the_patient_may_do_now(profile: Profile) -> None:
+    holds(step_backs_suit_the_phase, profile)
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_a_set_more_on_one_side_is_for_a_weak_side_not_a_direction(profile: Profile) -> None:
+    holds(extra_sets_for_weak_sides, profile)
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_a_carry_goal_gets_a_carry_where_one_suits(profile: Profile) -> None:
+    holds(carry_goals_get_a_carry, profile)

@@ -96,10 +96,13 @@ def plan_course(
 
 def _steps(plan: Plan, patient: Patient, library: Library) -> dict[str, Step]:
     """A page for every planned exercise and for its next step and step back where this
-    patient may take them: the next step in this phase or a later one, the step back in any."""
+    patient may take them: the next step in this phase or a later one, the step back in this
+    one (a step back the patient may not do today is no help)."""
 
     def suits(exercise: Exercise, later: bool) -> bool:
-        phases = [p for p in exercise.meta.phases if p >= patient.phase or not later]
+        phases = (
+            [p for p in exercise.meta.phases if p >= patient.phase] if later else [patient.phase]
+        )
         return any(not why_not(exercise, patient, library, p) for p in phases)
 
     def step(exercise_id: str | None, later: bool) -> Exercise | None:

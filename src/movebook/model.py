@@ -466,6 +466,9 @@ class Profile(Strict):
 class FindingDef(Strict):
     label: Text
     sided: bool = False
+    # Its side is the way the body is held (a lateral shift): it marks the side a correction
+    # drill is done on, never a side that needs a set more.
+    directional: bool = False
     patient: str | None = None
     rules_out_floor: bool = False  # no exercise in a floor position while it is recorded
     # The same, only before this phase: getting down and up is the painful part at first.
@@ -504,6 +507,9 @@ class TaskDef(Strict):
     words: list[Text] = []
     # What a patient with this goal has at hand for it (stairs to climb: a step).
     equipment: list[EquipmentId] = []
+    # Its practice is a carry: the plan serves it with one (an exercise with carry: true)
+    # wherever one suits the patient, not with a lift alone.
+    carried: bool = False
 
 
 class PrecautionDef(Strict):

@@ -398,8 +398,10 @@ def _validate_exercises(
         _check_exercise(source, meta, positions, task_blocks, held, report)
         sections = _sections(source, EXERCISE_SECTIONS, report)
         exercises.setdefault(_stem(source), Exercise(_stem(source), source.path, meta, sections))
-    for problem in _progression_cycles(exercises, by_id):
-        report.problems.append(problem)
+    cycles = _progression_cycles(exercises, by_id)
+    report.problems.extend(cycles)
+    if not cycles:  # a cycle already says which links to mend
+        report.problems.extend(_inverted_links(exercises, by_id))
     report.problems.extend(_name_clashes(exercises, by_id))
     if len(report.problems) > before:
         return None
@@ -583,6 +585,36 @@ def _progression_cycles(
     for name in sorted(harder):
         if name not in state:
             visit(name, [name])
+    return problems
+
+
+def _inverted_links(exercises: dict[str, Exercise], sources: dict[str, Source]) -> list[Problem]:
+    """An easier version is there from the harder one's first phase: a step back that starts
+    later, or a next step that starts earlier, says the link points the wrong way (stair
+    practice, phase 1 with the rail, stepping "back" to the step-up of phase 2)."""
+    problems: list[Problem] = []
+    for name in sorted(exercises):
+        meta = exercises[name].meta
+        first = min(meta.phases)
+        for link, other in (
+            ("regresses_to", meta.regresses_to),
+            ("progresses_to", meta.progresses_to),
+        ):
+            if other not in exercises:
+                continue
+            start = min(exercises[other].meta.phases)
+            easier = link == "regresses_to"
+            if (start > first) if easier else (start < first):
+                kind = "an easier" if easier else "a harder"
+                bound = "or earlier" if easier else "or later"
+                problems.append(
+                    sources[name].problem(
+                        (link,),
+                        link,
+                        f"expected {kind} exercise used from phase {first} (as {name} is) "
+                        f"{bound}, got {other!r}, used from phase {start}",
+                    )
+                )
     return problems
 
 

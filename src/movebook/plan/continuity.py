@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from movebook.model import Assessment, Exercise, Library
 from movebook.plan.dose import _sided_if_marked
-from movebook.plan.model import SETTLE_BLOCK, Patient, PhaseStep, Plan
+from movebook.plan.model import SETTLE_BLOCK, TASK_BLOCK, Patient, PhaseStep, Plan
 from movebook.plan.selection import _Choosing, _foreign_task, _relevant, _sports, why_not
 
 
@@ -136,6 +136,8 @@ def _ahead(exercises: Sequence[Exercise], phase: int, choosing: _Choosing) -> li
     kept = set(map(id, furthest.values()))
     ahead = {name: e for name, e in ahead.items() if id(e) in kept}
     sport = _sports(library)
+    if phase >= 3:
+        ahead = _as_the_task(ahead, phase, choosing, set(patient.tasks) - sport)
     for task in patient.tasks:
         if (task in sport and phase >= 4) or any(task in e.meta.tasks for e in ahead.values()):
             continue
@@ -148,6 +150,39 @@ def _ahead(exercises: Sequence[Exercise], phase: int, choosing: _Choosing) -> li
         if serving:
             ahead.setdefault(serving[0].id, serving[0])
     return list(ahead.values())
+
+
+def _as_the_task(
+    ahead: dict[str, Exercise], phase: int, choosing: _Choosing, goals: set[str]
+) -> dict[str, Exercise]:
+    """From phase 3 a daily goal is practised as the task itself: its strength drill of the
+    same pattern gives way to the task's practice (a step-up to stair practice with a bag),
+    where that serves every finding the strength drill does."""
+    findings = set(choosing.patient.findings)
+    for task in sorted(goals):
+        if any(e.meta.block == TASK_BLOCK and task in e.meta.tasks for e in ahead.values()):
+            continue
+        for name, exercise in list(ahead.items()):
+            if task not in exercise.meta.tasks:
+                continue
+            served = set(exercise.meta.targets) & findings
+            practice = [
+                e
+                for e in choosing.library.exercises.values()
+                if e.meta.block == TASK_BLOCK
+                and task in e.meta.tasks
+                and choosing.pattern(e) == choosing.pattern(exercise)
+                and served <= set(e.meta.targets)
+                and _may_preview(e, phase, choosing)
+            ]
+            if practice:  # in its place, so the preview keeps its order
+                task_drill = practice[0]
+                ahead = {
+                    (task_drill.id if key == name else key): (task_drill if key == name else e)
+                    for key, e in ahead.items()
+                }
+                break
+    return ahead
 
 
 def _fresh(ahead: Sequence[Exercise], phase: int, choosing: _Choosing) -> Exercise | None:

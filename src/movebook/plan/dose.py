@@ -125,10 +125,16 @@ def _micro(dose: PlannedDose) -> PlannedDose:
 
 def _side(exercise: Exercise, patient: Patient) -> str | None:
     """The side a one-sided finding puts first; for a drill that corrects a direction, the
-    side the clinician marked (the finding's, else the one in the directional preference)."""
+    side the clinician marked (the finding's, else the one in the directional preference).
+    A direction's side (a shift to the right) is never a side to work more on."""
     if not exercise.meta.unilateral:
         return None
-    sides = {patient.findings[t] for t in exercise.meta.targets if patient.findings.get(t)}
+    marked = exercise.meta.marked_side_only
+    sides = {
+        patient.findings[t]
+        for t in exercise.meta.targets
+        if patient.findings.get(t) and (marked or t not in patient.directional)
+    }
     sides.discard(None)
     if len(sides) == 1:
         side = sides.pop()

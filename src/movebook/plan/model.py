@@ -203,6 +203,8 @@ class Patient:
     # Positions every exercise is done holding on in (a precaution's needs_support), by the
     # precautions that ask it.
     supports: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The patient's findings whose side is a direction (FindingDef.directional).
+    directional: frozenset[str] = frozenset()
 
     @property
     def phase(self) -> int:
@@ -258,6 +260,11 @@ def patient_of(
         },
         named=named,
         supports=supports,
+        directional=frozenset(
+            f.id
+            for f in assessment.signature.findings
+            if f.id in library.vocabulary.findings and library.vocabulary.findings[f.id].directional
+        ),
     )
 
 

@@ -206,7 +206,7 @@ def _rituals(
             key=lambda e: (
                 e.meta.position != "lying_in_bed",  # out of bed first
                 _flow(e, ritual, library)
-                if not _first_thing(e, patient)
+                if not (_first_thing(e, patient) and ritual.id == "morning")
                 else _LEVEL["sitting"] - 1,
                 choosing.order[e.meta.block],
                 not e.meta.marked_side_only,  # a shift's correction before any extension

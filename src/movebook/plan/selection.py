@@ -75,6 +75,9 @@ def why_not(
         and not meta.marked_side_only
     ):
         return f"it moves into extension, which waits until the {SHIFT} is corrected"
+    # A back that is still shifted is not loaded: a lift waits until the patient stands straight.
+    if SHIFT in patient.findings and phase == 1 and "spine" in meta.loads:
+        return f"it loads the spine, which waits until the {SHIFT} is corrected"
     preference = patient.assessment.signature.directional_preference
     direction = library.vocabulary.directions.get(preference)
     if direction and direction.avoid_until_phase and phase < direction.avoid_until_phase:
@@ -335,16 +338,23 @@ def _main_session(
         and not (e.meta.position == "lying_in_bed" and e.meta.rituals)
     ]
 
-    def free(exercise: Exercise) -> bool:
+    def free(exercise: Exercise, capacity: bool = False) -> bool:
         """Not picked, and no other of its pattern (two hinges; a squat and a sit-to-stand;
-        a carry and a lift-and-carry) in the session."""
+        a carry and a lift-and-carry) in the session. For the capacity a phase builds, a
+        stability drill is no rival to a strength drill of its ladder: a standing march does
+        not stand in for a hip hinge."""
         settled = exercise.meta.block == SETTLE_BLOCK and any(
             e.meta.block == SETTLE_BLOCK for e in picked
         )  # one settling drill is enough
+        rivals = [
+            e
+            for e in picked
+            if not (capacity and {e.meta.block, exercise.meta.block} == set(CAPACITY_BLOCKS))
+        ]
         return (
             exercise not in picked
             and not settled
-            and not any(choosing.pattern(e) == choosing.pattern(exercise) for e in picked)
+            and not any(choosing.pattern(e) == choosing.pattern(exercise) for e in rivals)
         )
 
     def useful(exercise: Exercise) -> bool:
@@ -373,9 +383,17 @@ def _main_session(
     sport = _sports(library)
     for task in patient.tasks:
         waits = task in sport and patient.phase < 3
-        if waits or cover.tasks.get(task, 0) or len(picked) >= budget.main_max:
-            continue
         serving = [e for e in pool if task in e.meta.tasks and e not in picked]
+        if task in library.vocabulary.tasks and library.vocabulary.tasks[task].carried:
+            # A carry where one suits, even beside a lift that rehearses it as well (a bag
+            # pickup for the chores); before then (phase 1), a lift.
+            carries = [e for e in serving if e.meta.carry]
+            carried = any(e.meta.carry and task in e.meta.tasks for e in picked)
+            serving = [] if carried else carries if carries or cover.tasks.get(task) else serving
+        elif cover.tasks.get(task, 0):
+            serving = []
+        if waits or not serving or len(picked) >= budget.main_max:
+            continue
         # A second lift in one session, say, rather than a goal left without practice.
         choice = _best([e for e in serving if free(e)] or serving, choosing, cover)
         if choice is not None:
@@ -403,7 +421,7 @@ def _main_session(
                 e
                 for e in pool
                 if e.meta.block == block_id
-                and free(e)
+                and free(e, capacity=True)
                 and set(e.meta.targets) & set(patient.findings)
             ]
             choice = _best(serving, choosing, cover)
