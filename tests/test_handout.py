@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from conftest import bundled_copy, problems
 from movebook.course import plan_course
 from movebook.plan import Plan
+from movebook.plan.dose import with_load_limit
 from movebook.project import Project, load_project
 from movebook.render import (
     TRACKER_FIRST,
@@ -278,6 +279,41 @@ def test_the_whole_day_fits_page_one_with_its_qr_code(project: Project, name: st
     last = re.findall(r'<span class="program-exercise">([^<]*)</span>', booklet.handout)[-1]
     assert last in first and " ".join(words.stop_rule().split()) in first
     assert second.startswith(words.gettext("Contents"))
+    # the rule for every exercise is printed once: as the end of page 1 if it has room, else
+    # at the top of the pages to read once, before the first card
+    said = words.gettext(  # said only there
+        "Some discomfort is fine if it settles within a day. Sharp, spreading or lasting pain"
+        " is a reason to stop and step back."
+    ).split(". ")[0]
+    texts = [" ".join(page.extract_text().split()) for page in pages]
+    holding = [number for number, text in enumerate(texts) if said in text]
+    assert len(holding) == 1 and holding[0] <= 2, holding
+    cards = next(n for n, text in enumerate(texts) if re.search(r"\b1 · ", text) and n > 0)
+    assert holding[0] <= cards
+
+
+def test_page_one_ends_with_the_stop_signs_and_the_patients_precautions(
+    project: Project,
+) -> None:
+    # Fatima's day leaves room for the rule; her osteoporosis caution is under her program
+    profile = project.profiles["fatima-al-sayed"]
+    booklet = render_booklet(project.root, project.config, project.library, profile, link=LINK)
+    first = " ".join(
+        PdfReader(io.BytesIO(render_pdf(booklet, project.config, project.root)))
+        .pages[0]
+        .extract_text()
+        .split()
+    )
+    signs = shared_stop_signs(project.library)
+    assert "One rule for every exercise" in first
+    assert all(" ".join(sign.split()) in first for sign in signs)
+    known = with_load_limit(project.library, profile).vocabulary.precautions  # "3 kg", hers
+    plan = plan_of(project, "fatima-al-sayed")
+    cautions = [known[name].patient for name, p in plan.precautions if p.patient]
+    assert cautions and first.count("Take care:") == len(cautions)
+    for caution in cautions:
+        assert f"Take care: {' '.join(caution.split())}" in first
+    assert "When to contact your clinician, page" in first
 
 
 def test_a_cue_on_page_one_is_the_movement_not_its_lead_in(

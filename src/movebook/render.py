@@ -1181,6 +1181,17 @@ class UnsafeResource(Exception):
     """The handout asked for something that is not one of the project's own assets."""
 
 
+# The handout template gives the rule for every exercise twice: as the end of page 1, and as
+# a line there with the box at the top of page 2, for a day too long to leave it room.
+_RULE = re.compile(r"<!--rule:(1|line|2)-->(.*?)<!--/rule:\1-->", re.DOTALL)
+_PROGRAM_END = "<!--/program-->"
+
+
+def _rule_at(html: str, *kept: str) -> str:
+    """The handout with only the `kept` places of the rule."""
+    return _RULE.sub(lambda m: m[2] if m[1] in kept else "", html)
+
+
 def asset_fetcher(allowed: list[Path]) -> Any:
     """A WeasyPrint URL fetcher that serves only the given files and folders, and data: URLs.
 
@@ -1279,7 +1290,14 @@ def render_pdf(
         if style is not None:  # the first stylesheet, the theme's, is parsed once
             sheets.append(_stylesheet(style[1], base_url, tuple(allowed)))
             html = html[: style.start()] + html[style.end() :]
-        document = HTML(string=html, base_url=base_url, url_fetcher=asset_fetcher(allowed))
+        fetcher = asset_fetcher(allowed)
+        if "<!--rule:1-->" in html:  # the rule for every exercise: on page 1, if it fits
+            end = html.index(_PROGRAM_END)
+            alone = HTML(string=_rule_at(html[:end], "1") + "</body></html>", base_url=base_url,
+                         url_fetcher=fetcher)  # fmt: skip
+            fits = len(alone.render(stylesheets=sheets, font_config=_font_config()).pages) == 1
+            html = _rule_at(html, "1") if fits else _rule_at(html, "line", "2")
+        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
         _keep_safe_links(document.etree_element)
         # No file identifier: PDF/UA asks for none, and pydyf makes one by serialising every
         # object a second time to hash it (7% of a handout's time).
