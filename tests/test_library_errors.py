@@ -269,7 +269,7 @@ def test_a_step_back_that_starts_in_a_later_phase_is_an_inverted_link(project: P
     assert problems(project) == [
         f"{STAIRS}:21: regresses_to: expected an easier exercise used from phase 1 (as "
         "stair-practice is) or earlier, got 'step-up', used from phase 2",
-        f"{STEP_UP}:21: progresses_to: expected a harder exercise used from phase 2 (as "
+        f"{STEP_UP}:24: progresses_to: expected a harder exercise used from phase 2 (as "
         "step-up is) or later, got 'stair-practice', used from phase 1",
     ]
 

@@ -53,7 +53,8 @@ def cards(handout: str) -> dict[str, str]:
 
 
 def rule_box(handout: str) -> str:
-    start = handout.index('<div class="rule" id="rule">')
+    """The rule for every exercise, as page 1 ends with it (page 2 has the same box)."""
+    start = handout.index('<div class="rule program-rule" id="rule">')
     return text_of(handout[start : handout.index("</div>", start)])
 
 
@@ -76,7 +77,7 @@ def test_maria_reads_her_5_kg_limit_on_every_spine_loading_card(samples: Project
     for exercise, card in shown.items():
         assert (LIMITED in card) == (exercise in spine), exercise
     assert "3 kg" in shown["lift-to-car-seat"]  # a start load where there was none
-    take_care = text_of(booklet.handout.split('<div class="precautions note">', 1)[1])
+    take_care = rule_box(booklet.handout).split("Take care:", 1)[1]
     assert take_care.split(" Lift and carry")[1].startswith(
         " no more than 5 kg, your clinician's limit"
     )
