@@ -352,7 +352,7 @@ def test_the_week_at_a_glance_has_a_row_for_each_kind_of_day(
 
 @pytest.mark.parametrize("name", PATIENTS)
 def test_the_printed_week_names_every_day_once_and_each_kind_of_day_once(
-    project: Project, handouts: dict[str, list[str]], name: str
+    project: Project, name: str
 ) -> None:
     booklet = render_booklet(project.root, project.config, project.library, project.profiles[name])
     week = booklet.handout[booklet.handout.index('id="week"') :]

@@ -1013,13 +1013,8 @@ def _strokes(elements: list[ElementTree.Element]) -> list[ElementTree.Element]:
         run.clear()
 
     for element in elements:
-        if element.tag == _SVG + "g" and set(element.attrib) <= {"class"}:
-            inner = _strokes(list(element))
-            element[:] = []
-            elements_after = inner
-        else:
-            elements_after = [element]
-        for child in elements_after:
+        unwrapped = element.tag == _SVG + "g" and set(element.attrib) <= {"class"}
+        for child in _strokes(list(element)) if unwrapped else [element]:
             if child.tag == _SVG + "line" and not len(child):
                 if run and style(run[0]) != style(child):
                     flush()
