@@ -307,6 +307,55 @@ def test_the_side_line_names_the_leg_and_the_body_leaves_it_to_the_plan() -> Non
     )
 
 
+# --- the way to go: the side to lie on ------------------------------------------------------------
+
+# The side a side cue has the patient lie on, in each language.
+LIES_ON = {
+    "en": re.compile(r"\bLie on your (left|right) side"),
+    "es": re.compile(r"\bsobre el lado (izquierd|derech)"),
+}
+# Lifting the top leg: the side the plan names is the one on top, so the patient lies on the
+# other. In a side plank the side lain on holds the body up, so it is the side named.
+TOP_LEG = {"side-lying-clam"}
+
+
+def side_lying_drills_for_a_side() -> list[str]:
+    sided = {name for name, finding in LIBRARY.vocabulary.findings.items() if finding.sided}
+    return sorted(
+        name
+        for name, e in EXERCISES.items()
+        if e.meta.unilateral and e.meta.position == "side_lying" and sided & set(e.meta.targets)
+    )
+
+
+def test_every_side_lying_drill_for_a_side_names_the_side_to_lie_on_in_both_languages() -> None:
+    """'Start with your left side' does not say whether the left side is down or up: a
+    clamshell for a weak left hip done lying on the left works the right hip (review 9 #10)."""
+    drills = side_lying_drills_for_a_side()
+    assert drills == ["side-lying-clam", "side-plank-from-knees"]
+    spanish = LIBRARY.in_language("es").exercises
+    for language, exercises in (("en", EXERCISES), ("es", spanish)):
+        for name in drills:
+            cue = exercises[name].meta.side_cue
+            assert cue is not None, f"{name} ({language}) has no side cue"
+            for side in ("left", "right"):
+                other = "right" if side == "left" else "left"
+                lain = [SIDES.get(s, s) for s in LIES_ON[language].findall(getattr(cue, side))]
+                assert lain == [other if name in TOP_LEG else side], (name, language, side)
+
+
+def test_mei_lins_clamshell_has_her_lie_on_her_right_side_for_her_left_hip() -> None:
+    mei_lin = build_plan(PROJECT.profiles["mei-lin-chen"], LIBRARY, DEFAULTS)
+    clam = next(p for p in mei_lin.exercises() if p.id == "side-lying-clam")
+    assert clam.side == "left"
+    line = ENGLISH.side_line(clam.dose, clam)
+    assert line is not None and line.startswith(
+        "Lie on your right side first, so that you work your left hip, the one on top."
+    )
+    movement = " ".join(clam.shown.sections["The movement"].split())
+    assert "Your plan says which side to lie on first." in movement
+
+
 def _marks(svg: str, width: float | None = None) -> list[tuple[int, int]]:
     """Every point the drawing puts down (line ends, circle centres, polygon corners, box
     edges), rounded; mirrored across the drawing's width when given one."""
