@@ -188,7 +188,7 @@ def test_check_reports_a_figure_problem_on_one_line_and_exits_1(project: Path) -
 def test_every_exercise_in_the_library_has_a_figure_without_problems(
     library: dict[str, Exercise],
 ) -> None:
-    assert len(library) == 75
+    assert len(library) == 76
     for exercise in library.values():
         assert figures.figure_problems(figure_of(exercise)) == [], exercise.id
 
@@ -764,9 +764,9 @@ def test_the_gallery_shows_every_exercise_with_its_figure(project: Path) -> None
         main, ["figures", "--project", str(project), "--output", str(target)]
     )
     assert result.exit_code == 0, result.output
-    assert result.output == f"wrote {target}: 74 figures, 1 exercise without one\n"
+    assert result.output == f"wrote {target}: 75 figures, 1 exercise without one\n"
     html = target.read_text(encoding="utf-8")
     for exercise in load_project(project).library.exercises.values():
         assert exercise.meta.title.replace("'", "&#39;") in html, exercise.id
-    assert html.count('role="img"') == 74
+    assert html.count('role="img"') == 75
     assert "No figure yet." in html

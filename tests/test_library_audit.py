@@ -36,6 +36,7 @@ SPINE: dict[str, tuple[list[str], str]] = {
     "floor-transfer": ([N], "each stage hinges from the hips with a long back"),
     "gardening-half-kneel-reach": ([N], "the lean comes from the hips, head and tailbone in line"),
     "hip-hinge-bag-pickup": ([N], "a hip hinge with the back long from head to tailbone"),
+    "kneeling-lift": ([N], "kneeling, the lean comes from the hips with a long back"),
     "lift-bag-from-chair-seat": ([N], "a short hip hinge to seat height with a long back"),
     "lift-to-car-seat": ([N], "hinge with a long back; the feet turn, the back does not twist"),
     "log-roll-out-of-bed": ([N], "knees, hips and shoulders roll as one, so nothing twists"),
@@ -145,6 +146,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         "hips start to sag": "when to end the set",
     },
     "half-kneeling-hip-flexor-stretch": {"without arching your back": "a negation"},
+    "kneeling-lift": {"do not twist": "a negation: the knees turn instead"},
     "lift-to-car-seat": {
         "your back does not twist": "the feet turn instead",
         "with no twisting strain": "a negation",
@@ -301,7 +303,8 @@ def test_balance_impairment_gets_single_leg_or_jogging_work_only_with_support(
 
 
 def test_floor_level_lifts_are_not_for_balance_impairment() -> None:
-    for name in ("hip-hinge-bag-pickup", "lift-to-car-seat", "luggage-lift-and-carry"):
+    lifts = ("hip-hinge-bag-pickup", "kneeling-lift", "lift-to-car-seat", "luggage-lift-and-carry")
+    for name in lifts:
         assert contraindicated(name, "balance_impairment"), name
 
 

@@ -98,11 +98,13 @@ SAMPLES = {
         )
     ),
     "mei-lin-chen": NoteReading(
+        # "Kneel beside the bath to lift Xiaobo": what the kneeling lift is also called
+        (M("kneeling-lift", "Kneel beside the bath", 4),),
         # "strength in your left hip standing and side-lying": both positions, an ask each
         regions=(
             R("hip", "left hip", 3, "standing", side="left", kind="strength"),
             R("hip", "left hip", 3, "side_lying", side="left", kind="strength"),
-        )
+        ),
     ),
     "priya-raman": NoteReading(
         (

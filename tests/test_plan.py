@@ -479,7 +479,10 @@ def test_a_one_sided_finding_says_which_side_first_even_without_its_extra_set() 
     assert "each side, right first" in plan_text(plan, PROJECT.library)
     booklet = render_booklet(REPO, PROJECT.config, PROJECT.library, profile)
     page = booklet.pages["exercise-side-plank-from-knees.html"]
-    assert "Start with your right side, the side that needs the work." in page
+    assert (
+        "Lie on your right side first, propped on your right forearm. That side needs the work."
+        in page
+    )
 
 
 def test_review_9_rules_on_the_samples() -> None:

@@ -60,7 +60,7 @@ def test_a_translation_gives_the_words_and_the_english_file_the_rest(spanish: Pa
 def test_missing_translations_are_listed_never_errors(spanish: Path) -> None:
     assert problems(spanish) == []
     translation = load_project(spanish).library.translations["es"]
-    assert translation.exercises == (73, 75) and translation.education == (8, 8)
+    assert translation.exercises == (74, 76) and translation.education == (8, 8)
     assert "content/locale/es/exercises/mobility/cat-camel.md" in translation.untranslated
     assert "content/locale/es/vocabulary/findings.yaml" in translation.untranslated
     assert not any("glute-bridge" in rel or "phases" in rel for rel in translation.untranslated)
@@ -189,7 +189,7 @@ def test_a_build_says_once_per_language_what_is_still_english(spanish: Path) -> 
     assert result.exit_code == 0, result.output
     untranslated = [line for line in result.stderr.splitlines() if line.startswith("warning: es")]
     assert untranslated == [
-        f"warning: es: 73 of 75 exercises, 8 of 8 education pages, 0 of {catalogue_size()} strings "
+        f"warning: es: 74 of 76 exercises, 8 of 8 education pages, 0 of {catalogue_size()} strings "
         "untranslated; English used"
     ]
 
@@ -205,12 +205,12 @@ def test_check_lists_what_is_still_english_in_the_languages_patients_read(
     assert result.exit_code == 0 and result.stderr == ""
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        f"es: 73 of 75 exercises, 8 of 8 education pages, 0 of {catalogue_size()} strings "
+        f"es: 74 of 76 exercises, 8 of 8 education pages, 0 of {catalogue_size()} strings "
         "untranslated; English used"
     )
     assert "  content/locale/es/exercises/mobility/cat-camel.md" in lines
     assert "  content/locale/es/vocabulary/red_flags.yaml" in lines
-    assert lines[-1] == "1 profile, 75 exercises, 8 education pages: no errors"
+    assert lines[-1] == "1 profile, 76 exercises, 8 education pages: no errors"
 
 
 def test_rituals_blocks_and_pages_are_checked_like_the_rest(spanish: Path) -> None:
