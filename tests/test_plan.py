@@ -485,6 +485,19 @@ def test_a_one_sided_finding_says_which_side_first_even_without_its_extra_set() 
     )
 
 
+def test_mei_lin_kneels_to_lift_and_stretches_her_hip_flexors_once_a_day() -> None:
+    """Review 9 #11: the note's "Kneel beside the bath to lift Xiaobo" is rehearsed by a
+    kneeling lift, asked in the note; the kneeling hip flexor stretch of her main session is
+    not done again standing in the morning."""
+    plan = plan_for(PROJECT.profiles["mei-lin-chen"])
+    lifts = [p for p in plan.exercises() if "lift_child" in p.rehearses]
+    assert [(p.id, p.asked) for p in lifts] == [("kneeling-lift", True)]
+    assert lifts[0].exercise.meta.position == "kneeling"
+    days = [{p.id for p in s.exercises} for s in plan.sessions]
+    assert "half-kneeling-hip-flexor-stretch" in days[0]
+    assert all("standing-hip-flexor-stretch" not in day for day in days)
+
+
 def test_review_9_rules_on_the_samples() -> None:
     """Kwame (phase 1, uncorrected left shift) lifts nothing, and his stair practice offers
     no harder drill as its step back (#7, #8); a step-up steps back to stair practice, and

@@ -183,6 +183,32 @@ def out_of_bed(exercise: Exercise) -> bool:
     )
 
 
+def neighbours(a: Exercise, b: Exercise) -> bool:
+    """One is the other's easier or harder version, one step along the ladder."""
+    return b.id in (a.meta.regresses_to, a.meta.progresses_to) or a.id in (
+        b.meta.regresses_to,
+        b.meta.progresses_to,
+    )
+
+
+def no_ladder_neighbours_in_a_day(profile: Profile, plan: Plan) -> Violations:
+    """(review 9 #11) A ritual does a main mobility drill again, or something else: not its
+    next step up or down the ladder on the same day (a standing hip flexor stretch in the
+    morning, the kneeling one in the main session)."""
+    main = main_session(plan)
+    if main is None:
+        return []
+    return [
+        f"{session.id}: {p.id} beside the main session's {m.id}"
+        for session in plan.sessions
+        if session.ritual is not None
+        for p in session.exercises
+        if p.exercise.meta.block == "mobility"
+        for m in main.exercises
+        if p.id != m.id and neighbours(p.exercise, m.exercise)
+    ]
+
+
 def rituals_flow(profile: Profile, plan: Plan) -> Violations:
     """(f) The move out of bed, when the morning ritual has one, comes first in it; no ritual
     holds more than one breathing (regulation) drill."""
@@ -621,3 +647,9 @@ def test_a_set_more_on_one_side_is_for_a_weak_side_not_a_direction(profile: Prof
 @given(profiles(red_flags=False))
 def test_a_carry_goal_gets_a_carry_where_one_suits(profile: Profile) -> None:
     holds(carry_goals_get_a_carry, profile)
+
+
+@RULES
+@given(profiles(red_flags=False))
+def test_a_ritual_never_holds_the_next_step_of_a_main_exercise(profile: Profile) -> None:
+    holds(no_ladder_neighbours_in_a_day, profile)

@@ -28,6 +28,7 @@ SECONDS_PER_BREATH = 8  # a slow breath in and out, at the least
 SECONDS_BETWEEN_EXERCISES = 20
 SHIFT = "lateral_shift"  # a finding whose correction comes before any extension work
 PRACTICE = "practice"  # the session of activities practised within the day: not timed in it
+MOBILITY_BLOCK = "mobility"  # its drills move a joint or stretch: one version of each a day
 SETTLE_BLOCK = "regulation"  # its drills calm the system: one may serve no finding or goal
 TASK_BLOCK = "integration"  # the practice of daily tasks: for a patient with one of them
 CAPACITY_BLOCKS = ("stability", "strength")  # what phases 2-3 build: never cut to nothing

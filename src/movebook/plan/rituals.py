@@ -10,6 +10,7 @@ from movebook.notes import FIRST_THING
 from movebook.plan.dose import _micro, _planned, plan_dose, weekly_dose
 from movebook.plan.model import (
     MAIN_DAYS,
+    MOBILITY_BLOCK,
     RITUAL_FILL,
     RITUAL_SLACK,
     SECONDS_BETWEEN_EXERCISES,
@@ -46,6 +47,13 @@ class _Day:
     distinct: set[str]
     floor_bouts: int
     floor_limit: int
+    # The main session's exercises' easier and harder versions: a ritual may do a main
+    # mobility drill again, but not its neighbour on the ladder the same day (a standing hip
+    # flexor stretch on the day of the kneeling one: the same stretch twice). A whole ladder
+    # family is too broad a pattern for this: prone on elbows in the evening and a standing
+    # back bend in the main session are both what an extension preference wants. Stability
+    # and strength may well pair an easier daily drill with its harder main-day version.
+    main_neighbours: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -78,6 +86,8 @@ class _Composing:
             return False
         if any(self.pattern(e) == self.pattern(exercise) for e in self.picked):
             return False  # one of each pattern in a session
+        if exercise.id in self.day.main_neighbours and exercise.meta.block == MOBILITY_BLOCK:
+            return False  # nor in a day the next stretch up or down from a main one
         if _needs_correction(exercise, self.patient) and not any(
             e.meta.marked_side_only
             and _flow(e, self.ritual, self.library) <= _flow(exercise, self.ritual, self.library)
@@ -102,6 +112,22 @@ class _Composing:
         self.seconds += self.cost(exercise)
 
 
+def _neighbours(main: Mapping[str, PlannedExercise], library: Library) -> frozenset[str]:
+    """The exercises one step up or down the ladder from a main session's, not in it."""
+    linked = {
+        other
+        for planned in main.values()
+        for other in (planned.exercise.meta.regresses_to, planned.exercise.meta.progresses_to)
+        if other is not None
+    }
+    linked |= {
+        e.id
+        for e in library.exercises.values()
+        if e.meta.regresses_to in main or e.meta.progresses_to in main
+    }
+    return frozenset(linked - set(main))
+
+
 def _rituals(
     main: list[PlannedExercise],
     choosing: _Choosing,
@@ -121,6 +147,7 @@ def _rituals(
         distinct=set(portfolio) | {p.id for p in practice if not p.exercise.meta.occasion},
         floor_bouts=int(any(_level(p.exercise, library) == _FLOOR_LEVEL for p in main)),
         floor_limit=1 if painful else len(library.rituals) + 1,
+        main_neighbours=_neighbours(portfolio, library),
     )
     composing = [
         _Composing(ritual, day, library, patient, budget.distinct_max, choosing.pattern)
