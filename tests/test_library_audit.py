@@ -547,3 +547,20 @@ def test_new_fields_are_checked(project: Path, old: str, new: str, expected: str
     assert old in DEAD_BUG
     write(project, DEAD_BUG_PATH, DEAD_BUG.replace(old, new))
     assert problems(project) == [f"{DEAD_BUG_PATH}:{expected}"]
+
+
+def test_every_loaded_exercise_says_what_to_lift_from_phase_3_on() -> None:
+    """Review 9 #15: a loaded exercise in phases 3 and 4 says its load, even if that is
+    the body's own weight, so that the step up in load is written down and not guessed."""
+    unsaid = [
+        f"{name} phase {phase}"
+        for name, exercise in EXERCISES.items()
+        if exercise.meta.loads
+        for phase, dose in exercise.meta.dose.items()
+        if phase >= 3 and not dose.load
+    ]
+    assert unsaid == []
+    for name in ("step-up", "sit-to-stand"):  # the two that had none
+        assert EXERCISES[name].meta.dose[4].load, name
+    held = EXERCISES["step-up"].meta.supported
+    assert held is not None and held.load is not None and "bag" not in held.load
