@@ -480,7 +480,8 @@ def test_a_one_sided_finding_says_which_side_first_even_without_its_extra_set() 
     booklet = render_booklet(REPO, PROJECT.config, PROJECT.library, profile)
     page = booklet.pages["exercise-side-plank-from-knees.html"]
     assert (
-        "Lie on your right side first, propped on your right forearm. That side needs the work."
+        "Lie on your right side first, propped on your right forearm, to work the hip"
+        " underneath: your right. That side needs the work."
         in page
     )
 

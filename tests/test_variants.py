@@ -350,7 +350,7 @@ def test_mei_lins_clamshell_has_her_lie_on_her_right_side_for_her_left_hip() -> 
     assert clam.side == "left"
     line = ENGLISH.side_line(clam.dose, clam)
     assert line is not None and line.startswith(
-        "Lie on your right side first, so that you work your left hip, the one on top."
+        "Lie on your right side first, to work the hip on top: your left."
     )
     movement = " ".join(clam.shown.sections["The movement"].split())
     assert "Your plan says which side to lie on first." in movement
