@@ -481,8 +481,7 @@ def test_a_one_sided_finding_says_which_side_first_even_without_its_extra_set() 
     page = booklet.pages["exercise-side-plank-from-knees.html"]
     assert (
         "Lie on your right side first, propped on your right forearm, to work the hip"
-        " underneath: your right. That side needs the work."
-        in page
+        " underneath: your right. That side needs the work." in page
     )
 
 
